@@ -1,0 +1,61 @@
+"""minigen: a teaching library for generative models on a from-scratch autograd engine.
+
+>>> import minigen
+>>> x = minigen.randn(3, requires_grad=True)
+>>> (x * x).sum().backward()   # x.grad == 2 * x
+"""
+
+from minigen import backend
+from minigen.autograd import (
+    Context,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+)
+from minigen.backend import (
+    Device,
+    DType,
+    bool_,
+    cuda_is_available,
+    device,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    manual_seed,
+    set_default_dtype,
+    uint8,
+)
+from minigen.errors import (
+    AnomalyError,
+    CheckpointError,
+    DataError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    MinigenError,
+    ShapeError,
+)
+from minigen.ops import *  # noqa: F401,F403  (exp, matmul, cat... as minigen.exp etc.)
+from minigen.tensor import (
+    Tensor,
+    arange,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigen.gradcheck import gradcheck  # noqa: E402
+
+__version__ = "0.1.0"

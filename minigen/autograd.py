@@ -1,0 +1,326 @@
+"""The autograd engine: Function, Context, the backward pass, no_grad and detect_anomaly.
+
+Every differentiable operation is a :class:`Function` subclass with a ``forward`` and a
+``backward`` on raw arrays, side by side. ``Function.apply`` runs ``forward`` and, when a
+gradient will be needed, links the output to a :class:`Context` that remembers the inputs and
+whatever ``forward`` saved. :func:`backward` walks those contexts in reverse topological order,
+without recursion, calling each ``backward`` once with the summed gradient of its output.
+
+The graph keeps only what backward needs: the leaf tensors (to fill their ``.grad``), the
+contexts, and the arrays each op saved; intermediate outputs are freed as soon as user code
+drops them, and saved arrays as soon as their op's backward has run.
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+from typing import Any
+
+from minigen.backend import Array, dtype_of, namespace
+from minigen.errors import AnomalyError, DeviceError, DTypeError, GraphError, ShapeError
+
+_grad_enabled = True
+_anomaly_enabled = False
+
+
+class no_grad:
+    """Context manager (and decorator) that records no graph: for evaluation and updates."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._prev, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev
+
+    def __call__(self, fn):  # used as @no_grad()
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._prev, _grad_enabled = _grad_enabled, True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class detect_anomaly:
+    """Check every op's output and every gradient for NaN/Inf, and raise at the first one.
+
+    Use as a context manager (``with minigen.detect_anomaly(): ...``) or switch it on for good
+    with ``minigen.set_detect_anomaly(True)``. The error names the op, its input shapes and the
+    line of your code that created it. It slows everything down: use it to debug.
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        global _anomaly_enabled
+        self._prev, _anomaly_enabled = _anomaly_enabled, self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _anomaly_enabled
+        _anomaly_enabled = self._prev
+
+
+def set_detect_anomaly(enabled: bool) -> None:
+    global _anomaly_enabled
+    _anomaly_enabled = bool(enabled)
+
+
+def _check_finite(array: Array, what: str, ctx: Context) -> None:
+    xp = namespace(array)
+    if not dtype_of(array).is_floating_point or bool(xp.all(xp.isfinite(array))):
+        return
+    kind = "NaN" if bool(xp.any(xp.isnan(array))) else "Inf"
+    shapes = ", ".join(str(tuple(s)) for s in ctx.input_shapes if s is not None)
+    where = "".join(ctx.trace or ["(no trace)"]).rstrip()
+    raise AnomalyError(
+        f"{kind} found in the {what} of {ctx.name} (input shapes: {shapes}).\n"
+        f"The op was created here:\n{where}"
+    )
+
+
+class Context:
+    """What one op application remembers for its backward.
+
+    ``save_for_backward(*arrays)`` keeps arrays (freed after backward); small facts (axes,
+    shapes, strides) may be set as plain attributes. ``needs_input_grad[i]`` says whether input
+    ``i`` wants a gradient, so backward can skip work.
+    """
+
+    def __init__(self) -> None:
+        self.saved: tuple[Array, ...] | None = ()
+
+    def save_for_backward(self, *arrays: Array) -> None:
+        self.saved = arrays
+
+    @property
+    def saved_arrays(self) -> tuple[Array, ...]:
+        if self.saved is None:
+            raise GraphError(
+                f"backward through {self.name} a second time, but its saved arrays were freed "
+                "after the first backward: pass retain_graph=True to the first backward() "
+                "if you need to call it twice"
+            )
+        return self.saved
+
+
+class Function:
+    """Base class of differentiable ops: subclass, write ``forward`` and ``backward``.
+
+    ``forward(ctx, *args, **kwargs)`` receives arrays where the caller passed tensors and
+    returns one array. ``backward(ctx, grad_out)`` returns one gradient per positional input
+    (``None`` for inputs without one), each of its input's shape or broadcastable to it: the
+    engine sums broadcast dimensions away in one place. Every subclass is listed in
+    ``Function.registry``; the test suite checks each against finite differences.
+    """
+
+    registry: dict[str, type[Function]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Function.registry[cls.__name__] = cls
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Array:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        first = None
+        arrays = []
+        requires_grad = False
+        for a in args:
+            if isinstance(a, TensorCore):
+                if first is None:
+                    first = a
+                elif (type(a.data) is not type(first.data) or a.data.dtype != first.data.dtype
+                      or a.data.device != first.data.device):
+                    _check_compatible(cls.__name__, first, a)
+                requires_grad = requires_grad or a.requires_grad
+                arrays.append(a.data)
+            else:
+                arrays.append(a)
+        ctx = Context()
+        out = cls.forward(ctx, *arrays, **kwargs)
+        result = first._make(out)
+        if requires_grad and _grad_enabled:
+            ctx.name = cls.__name__
+            ctx.fn = cls
+            ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
+                                         for a in args)
+            # Each input is linked by its own context, or by itself when it is a leaf.
+            ctx.parents = tuple(
+                (a._ctx if a._ctx is not None else a) if need else None
+                for a, need in zip(args, ctx.needs_input_grad)
+            )
+            ctx.input_shapes = tuple(a.shape if need else None
+                                     for a, need in zip(args, ctx.needs_input_grad))
+            ctx.out_ref = None
+            result.requires_grad = True
+            result._ctx = ctx
+            if _anomaly_enabled:
+                ctx.trace = traceback.format_stack(limit=8)[:-2]
+                _check_finite(out, "output", ctx)
+        elif _anomaly_enabled:
+            ctx.name, ctx.trace, ctx.input_shapes = cls.__name__, None, ()
+            _check_finite(out, "output", ctx)
+        return result
+
+
+def _check_compatible(op: str, a: TensorCore, b: TensorCore) -> None:
+    if a.device != b.device:
+        raise DeviceError(
+            f"{op} got tensors on two devices, {a.device} and {b.device}: "
+            f"move one with .to('{a.device}') first"
+        )
+    if a.dtype.is_floating_point and b.dtype.is_floating_point and a.dtype != b.dtype:
+        raise DTypeError(
+            f"{op} got two dtypes, {a.dtype} and {b.dtype}; minigen never casts silently: "
+            f"cast one with .to({a.dtype}) or .to({b.dtype})"
+        )
+
+
+class TensorCore:
+    """What the engine needs of a tensor; :class:`minigen.Tensor` adds the user's API."""
+
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "__weakref__")
+
+    @classmethod
+    def _make(cls, data: Array, requires_grad: bool = False) -> TensorCore:
+        t = object.__new__(cls)
+        t.data, t.requires_grad, t.grad, t._ctx = data, requires_grad, None, None
+        return t
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is the cotangent (same shape as ``self``); it may be omitted only for a
+        tensor of one element. The graph's saved arrays are freed unless ``retain_graph``.
+        """
+        if create_graph:
+            raise GraphError("higher-order gradients (create_graph=True) are not supported")
+        if not self.requires_grad:
+            raise GraphError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad())"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise GraphError(
+                    f"backward() without a gradient works only for a single number, but this "
+                    f"tensor has shape {tuple(self.shape)}: call .sum() or .mean() first, or "
+                    "pass gradient= of the same shape"
+                )
+            xp = namespace(self.data)
+            gradient = xp.ones_like(self.data)
+        elif isinstance(gradient, TensorCore):
+            gradient = gradient.data
+        if tuple(gradient.shape) != tuple(self.data.shape):
+            raise ShapeError(
+                f"backward() got a gradient of shape {tuple(gradient.shape)} for a tensor of "
+                f"shape {tuple(self.data.shape)}"
+            )
+        run_backward(self._ctx if self._ctx is not None else self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if self._ctx is not None:
+            self._ctx.out_ref = weakref.ref(self)
+
+
+def _topological_order(root: Any) -> list[Any]:
+    """Contexts and leaves reachable from ``root``, each after everything it feeds into."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in getattr(node, "parents", ()):
+            if parent is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _accumulate_leaf(leaf: TensorCore, grad: Array) -> None:
+    if leaf.grad is None:
+        leaf.grad = leaf._make(grad)
+    else:
+        leaf.grad = leaf._make(leaf.grad.data + grad)
+
+
+def run_backward(root: Any, grad: Array, retain_graph: bool) -> None:
+    """The backward pass, from ``root`` (a Context, or a leaf tensor) with cotangent ``grad``."""
+    grads = {id(root): grad}
+    for node in _topological_order(root):
+        grad_out = grads.pop(id(node), None)
+        if grad_out is None:
+            continue
+        if isinstance(node, TensorCore):  # a leaf: its gradient is complete
+            _accumulate_leaf(node, grad_out)
+            continue
+        ctx = node
+        if ctx.out_ref is not None and ctx.out_ref() is not None:
+            _accumulate_leaf(ctx.out_ref(), grad_out)
+        ctx.saved_arrays  # raises a clear error if a previous backward freed them
+        in_grads = ctx.fn.backward(ctx, grad_out)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for parent, shape, g in zip(ctx.parents, ctx.input_shapes, in_grads):
+            if parent is None or g is None:
+                continue
+            if tuple(g.shape) != shape:
+                g = _unbroadcast(g, shape, ctx.name)
+            if _anomaly_enabled:
+                _check_finite(g, "gradient", ctx)
+            key = id(parent)
+            grads[key] = g if key not in grads else grads[key] + g
+        if not retain_graph:
+            ctx.saved = None
+
+
+def _unbroadcast(grad: Array, shape: tuple[int, ...], op: str) -> Array:
+    """Sum ``grad`` down to ``shape``: the one place where broadcasting is undone.
+
+    Broadcasting copied the input along new leading axes and along its size-1 axes, so the
+    gradient sums over exactly those axes (d/dx sum_j f(x) = sum_j f'(x)).
+    """
+    xp = namespace(grad)
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = xp.sum(grad, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    if tuple(grad.shape) != tuple(shape):
+        raise ShapeError(
+            f"the backward of {op} returned a gradient of shape {tuple(grad.shape)} for an input "
+            f"of shape {tuple(shape)} (a bug in {op}.backward)"
+        )
+    return grad

@@ -1,0 +1,57 @@
+"""The differentiable primitives. Each op is one :class:`~minigen.autograd.Function` subclass
+(forward and backward together) and a lowercase function that users call."""
+
+from minigen.ops.activations import (
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from minigen.ops.elementwise import (
+    abs,
+    add,
+    astype,
+    clamp,
+    div,
+    exp,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    to_device,
+    where,
+)
+from minigen.ops.linalg import linear, matmul
+from minigen.ops.losses import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
+from minigen.ops.reductions import logsumexp, max, mean, min, sum, var
+from minigen.ops.shape import (
+    cat,
+    expand,
+    flatten,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+
+__all__ = [
+    "abs", "add", "astype", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cat",
+    "clamp", "div", "exp", "expand", "flatten", "getitem", "leaky_relu", "linear", "log",
+    "log1p", "log_sigmoid", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "mse_loss", "mul", "neg", "pad", "permute", "pow", "relu", "reshape",
+    "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "to_device", "transpose", "unsqueeze", "var", "where",
+]

@@ -1,0 +1,91 @@
+"""Small helpers shared by the op modules (not public)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen import backend
+from minigen.backend import Array
+from minigen.errors import DTypeError, ShapeError
+from minigen.tensor import Tensor
+
+_SCALARS = (int, float, bool)
+
+
+def operand(x: Any) -> Any:
+    """Tensors and Python numbers pass through; arrays (a NumPy array, say) become tensors.
+
+    An array keeps its dtype, so a float64 array meeting a float32 tensor is the clear dtype
+    error of :func:`minigen.autograd.Function.apply`, not a silent cast.
+    """
+    if isinstance(x, (Tensor,) + _SCALARS):
+        return x
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return Tensor._make(x)
+    if isinstance(x, (list, tuple)):
+        raise DTypeError("ops take tensors or numbers, not lists: wrap it in minigen.tensor()")
+    raise DTypeError(f"ops take tensors or numbers, got {type(x).__name__}")
+
+
+def ensure_tensor(*args: Any) -> tuple[Any, ...]:
+    """At least one argument must be a Tensor; if none is, the first becomes one."""
+    args = tuple(operand(a) for a in args)
+    if not any(isinstance(a, Tensor) for a in args):
+        from minigen.tensor import tensor
+
+        args = (tensor(args[0]),) + args[1:]
+    return args
+
+
+def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
+    """Tensors (or numbers) for a broadcasting binary op, with a clear error if the shapes
+    cannot broadcast."""
+    a, b = ensure_tensor(a, b)
+    shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if shape_a != shape_b:
+        broadcast_shapes(shape_a, shape_b, op=op)
+    return a, b
+
+
+def normalize_axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``dim`` (None, an int, or a tuple of ints, negatives allowed) as sorted positive axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -ndim <= d < max(ndim, 1):
+            raise ShapeError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
+        out.append(d % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape of a reduction over ``axes`` with keepdim=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def expand_to(grad: Array, reduced_shape: tuple[int, ...], shape: tuple[int, ...]) -> Array:
+    """Undo a reduction in backward: reshape to keepdims form, then broadcast to ``shape``."""
+    xp = backend.namespace(grad)
+    return xp.broadcast_to(xp.reshape(grad, reduced_shape), shape)
+
+
+def check_floating(t: Tensor, op: str) -> None:
+    if not t.dtype.is_floating_point:
+        raise DTypeError(f"{op} needs a floating tensor, got {t.dtype}: cast with .float()")
+
+
+def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast") -> tuple[int, ...]:
+    """The shape that NumPy's broadcasting rules give ``shapes`` (a ShapeError if none)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(-ndim, 0):
+        sizes = {s[i] for s in shapes if len(s) >= -i} - {1}
+        if len(sizes) > 1:
+            raise ShapeError(f"{op}: shapes {', '.join(map(str, shapes))} do not broadcast "
+                             "together (each dimension must match or be 1)")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)

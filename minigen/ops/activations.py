@@ -1,0 +1,186 @@
+"""Activation functions, each a primitive with a closed-form derivative (cheaper than a chain
+of elementwise ops, and stable at extreme inputs)."""
+
+from __future__ import annotations
+
+from minigen import backend
+from minigen.autograd import Context, Function
+from minigen.backend import Array
+from minigen.ops._common import check_floating, normalize_axes
+from minigen.tensor import Tensor
+
+
+def _sigmoid(x: Array) -> Array:
+    """1 / (1 + e^-x) written as (tanh(x/2) + 1) / 2: no overflow for any x."""
+    xp = backend.namespace(x)
+    return 0.5 * (xp.tanh(0.5 * x) + 1.0)
+
+
+def _softplus(x: Array) -> Array:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for any x."""
+    xp = backend.namespace(x)
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        out = backend.namespace(x).maximum(x, 0.0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        xp = backend.namespace(out)
+        return grad_out * xp.astype(out > 0, grad_out.dtype)  # 1 where x > 0, 0 at x = 0
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array, negative_slope: float) -> Array:
+        xp = backend.namespace(x)
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = negative_slope
+        return xp.where(positive, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (positive,) = ctx.saved_arrays
+        xp = backend.namespace(grad_out)
+        return xp.where(positive, grad_out, grad_out * ctx.slope)  # 1 or the slope
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        out = _sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        return grad_out * out * (1.0 - out)  # s' = s (1 - s)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        out = backend.namespace(x).tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        return grad_out * (1.0 - out * out)  # tanh' = 1 - tanh^2
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        ctx.save_for_backward(x)
+        return _softplus(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (x,) = ctx.saved_arrays
+        return grad_out * _sigmoid(x)  # d/dx log(1 + e^x) = sigmoid(x)
+
+
+class LogSigmoid(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        ctx.save_for_backward(x)
+        return -_softplus(-x)  # log s(x) = -log(1 + e^-x)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (x,) = ctx.saved_arrays
+        return grad_out * _sigmoid(-x)  # d/dx log s(x) = 1 - s(x) = s(-x)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array, axis: int) -> Array:
+        xp = backend.namespace(x)
+        shifted = x - xp.max(x, axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        xp = backend.namespace(out)
+        # d log_softmax_i / dx_j = delta_ij - softmax_j
+        return grad_out - xp.exp(out) * xp.sum(grad_out, axis=ctx.axis, keepdims=True)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Array, axis: int) -> Array:
+        xp = backend.namespace(x)
+        e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+        out = e / xp.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        xp = backend.namespace(out)
+        # d softmax_i / dx_j = s_i (delta_ij - s_j)
+        return out * (grad_out - xp.sum(grad_out * out, axis=ctx.axis, keepdims=True))
+
+
+# ------------------------------------------------------------------------- functions
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, ``negative_slope * x`` otherwise."""
+    return LeakyReLU.apply(x, negative_slope)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), stable for any x."""
+    check_floating(x, "sigmoid")
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    check_floating(x, "tanh")
+    return Tanh.apply(x)
+
+
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)), stable for any x."""
+    check_floating(x, "softplus")
+    return Softplus.apply(x)
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for any x."""
+    check_floating(x, "log_sigmoid")
+    return LogSigmoid.apply(x)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    check_floating(x, "softmax")
+    return Softmax.apply(x, normalize_axes(dim, x.ndim, "softmax")[0])
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """x - logsumexp(x) along ``dim``."""
+    check_floating(x, "log_softmax")
+    return LogSoftmax.apply(x, normalize_axes(dim, x.ndim, "log_softmax")[0])

@@ -1,0 +1,328 @@
+"""Elementwise ops. Each backward returns gradients of the broadcast output's shape; the engine
+sums them back down to each input's shape (see ``autograd._unbroadcast``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigen import backend
+from minigen.autograd import Context, Function
+from minigen.backend import Array
+from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
+from minigen.tensor import Tensor
+
+
+def _xp(*arrays: Any) -> Any:
+    return backend.namespace(next(a for a in arrays if hasattr(a, "shape")))
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
+        return grad_out, grad_out  # d(a+b)/da = d(a+b)/db = 1
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
+        return grad_out, -grad_out
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
+        a, b = ctx.saved_arrays
+        grad_a = grad_out * b if ctx.needs_input_grad[0] else None  # d(ab)/da = b
+        grad_b = grad_out * a if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
+        a, b = ctx.saved_arrays
+        grad_a = grad_out / b if ctx.needs_input_grad[0] else None
+        grad_b = -grad_out * a / (b * b) if ctx.needs_input_grad[1] else None  # d(a/b)/db
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return -grad_out
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
+        a, b, out = ctx.saved_arrays
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad_out * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+        if ctx.needs_input_grad[1]:
+            log_a = _xp(a, b).log(a) if hasattr(a, "shape") else math.log(a)
+            grad_b = grad_out * out * log_a  # d(a^b)/db = a^b log(a)
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        out = backend.namespace(a).exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        return grad_out * out  # d/dx e^x = e^x
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        ctx.save_for_backward(a)
+        return backend.namespace(a).log(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (a,) = ctx.saved_arrays
+        return grad_out / a  # d/dx log(x) = 1/x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        ctx.save_for_backward(a)
+        return backend.namespace(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (a,) = ctx.saved_arrays
+        return grad_out / (1 + a)  # d/dx log(1+x) = 1/(1+x)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        out = backend.namespace(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (out,) = ctx.saved_arrays
+        return grad_out / (2 * out)  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        ctx.save_for_backward(a)
+        return backend.namespace(a).abs(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (a,) = ctx.saved_arrays
+        return grad_out * backend.namespace(a).sign(a)  # d|x|/dx = sign(x), 0 at 0 (PyTorch)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
+        return _split_by_winner(ctx, grad_out, "greater")
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
+        return _split_by_winner(ctx, grad_out, "less")
+
+
+def _split_by_winner(ctx: Context, grad_out: Array, wins: str) -> tuple[Array, Array]:
+    """The gradient goes to the winning input; ties split it evenly (as PyTorch does)."""
+    a, b = ctx.saved_arrays
+    xp = _xp(a, b)
+    dtype = grad_out.dtype
+    share_a = xp.astype(getattr(xp, wins)(a, b), dtype) + 0.5 * xp.astype(xp.equal(a, b), dtype)
+    return grad_out * share_a, grad_out * (1 - share_a)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Context, condition: Array, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(condition)
+        return _xp(condition).where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[None, Array, Array]:
+        (condition,) = ctx.saved_arrays
+        xp = backend.namespace(grad_out)
+        zero = xp.zeros_like(grad_out)
+        return None, xp.where(condition, grad_out, zero), xp.where(condition, zero, grad_out)
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, min: float | None, max: float | None) -> Array:
+        ctx.save_for_backward(a)
+        ctx.min, ctx.max = min, max
+        return backend.namespace(a).clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (a,) = ctx.saved_arrays
+        xp = backend.namespace(a)
+        inside = xp.ones_like(a, dtype=xp.bool)
+        if ctx.min is not None:
+            inside = inside & (a >= ctx.min)
+        if ctx.max is not None:
+            inside = inside & (a <= ctx.max)
+        return grad_out * xp.astype(inside, grad_out.dtype)  # 1 inside [min, max], else 0
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, device: backend.Device) -> Array:
+        ctx.source = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return backend.to_device(grad_out, ctx.source)
+
+
+class AsType(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, dtype: backend.DType) -> Array:
+        ctx.source = backend.dtype_of(a)
+        return backend.namespace(a).astype(a, backend.device_of(a).dtype(dtype))
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        xp = backend.namespace(grad_out)
+        return xp.astype(grad_out, backend.device_of(grad_out).dtype(ctx.source))
+
+
+# ------------------------------------------------------------------------- functions
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return Add.apply(*binary_operands(a, b, "add"))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    return Sub.apply(*binary_operands(a, b, "sub"))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(*binary_operands(a, b, "mul"))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return Div.apply(*binary_operands(a, b, "div"))
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """``a ** b``; either may be a number."""
+    return Pow.apply(*binary_operands(a, b, "pow"))
+
+
+def exp(a: Tensor) -> Tensor:
+    return Exp.apply(a)
+
+
+def log(a: Tensor) -> Tensor:
+    return Log.apply(a)
+
+
+def log1p(a: Tensor) -> Tensor:
+    """``log(1 + a)``, accurate for small ``a``."""
+    return Log1p.apply(a)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    return Sqrt.apply(a)
+
+
+def abs(a: Tensor) -> Tensor:
+    return Abs.apply(a)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; where ``a == b`` each gets half the gradient."""
+    return Maximum.apply(*binary_operands(a, b, "maximum"))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Minimum.apply(*binary_operands(a, b, "minimum"))
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
+    condition = condition.data if isinstance(condition, Tensor) else condition
+    a, b = binary_operands(a, b, "where")
+    broadcast_shapes(tuple(condition.shape), getattr(a, "shape", ()), getattr(b, "shape", ()),
+                     op="where")
+    return Where.apply(condition, a, b)
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit ``a`` to ``[min, max]``; the gradient is 1 inside (ends included), 0 outside."""
+    if min is None and max is None:
+        raise ValueError("clamp needs at least one of min and max")
+    check_floating(a, "clamp")
+    return Clamp.apply(a, min, max)
+
+
+def to_device(a: Tensor, device: Any) -> Tensor:
+    """Move ``a`` to ``device``; gradients flow back to where it came from."""
+    return ToDevice.apply(a, backend.device(device))
+
+
+def astype(a: Tensor, dtype: Any) -> Tensor:
+    return AsType.apply(a, backend.as_dtype(dtype))

@@ -1,0 +1,122 @@
+"""Loss functions, fused: one op computes the elementwise loss and its reduction, and one
+backward gives the gradient. Inputs and targets broadcast against each other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen import backend
+from minigen.autograd import Context, Function
+from minigen.backend import Array
+from minigen.ops._common import binary_operands, check_floating
+from minigen.ops.activations import _sigmoid
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(ctx: Context, loss: Array, reduction: str) -> Array:
+    xp = backend.namespace(loss)
+    ctx.reduction, ctx.loss_shape = reduction, loss.shape
+    if reduction == "mean":
+        return xp.asarray(xp.mean(loss))  # a 0-d array (NumPy would give a scalar)
+    if reduction == "sum":
+        return xp.asarray(xp.sum(loss))
+    return loss
+
+
+def _grad_scale(ctx: Context, grad_out: Array) -> Array:
+    """The incoming gradient for each element: g, or g / n after a mean."""
+    if ctx.reduction == "mean":
+        n = 1
+        for size in ctx.loss_shape:
+            n *= size
+        return grad_out / max(n, 1)
+    return grad_out
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    @staticmethod
+    def forward(ctx: Context, logits: Array, target: Array, reduction: str) -> Array:
+        xp = backend.namespace(logits)
+        ctx.save_for_backward(logits, target)
+        # -[y log s(x) + (1-y) log(1 - s(x))] = max(x, 0) - x y + log(1 + e^-|x|)
+        loss = xp.maximum(logits, 0.0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+        return _reduce(ctx, loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
+        logits, target = ctx.saved_arrays
+        g = _grad_scale(ctx, grad_out)
+        grad_x = g * (_sigmoid(logits) - target) if ctx.needs_input_grad[0] else None
+        grad_y = g * -logits if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class BinaryCrossEntropy(Function):
+    @staticmethod
+    def forward(ctx: Context, p: Array, target: Array, reduction: str) -> Array:
+        xp = backend.namespace(p)
+        # PyTorch clamps each log at -100, so p = 0 or 1 gives a large finite loss, not inf.
+        log_p = xp.clip(xp.log(p), -100.0, None)
+        log_1mp = xp.clip(xp.log1p(-p), -100.0, None)
+        ctx.save_for_backward(p, target, log_p, log_1mp)
+        loss = -(target * log_p + (1.0 - target) * log_1mp)
+        return _reduce(ctx, loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
+        p, target, log_p, log_1mp = ctx.saved_arrays
+        xp = backend.namespace(p)
+        g = _grad_scale(ctx, grad_out)
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            # d/dp = (p - y) / (p (1 - p)), with PyTorch's floor of 1e-12 on the denominator
+            grad_p = g * (p - target) / xp.maximum(p * (1.0 - p), 1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_y = g * (log_1mp - log_p)
+        return grad_p, grad_y
+
+
+class MSELoss(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array, reduction: str) -> Array:
+        diff = a - b
+        ctx.save_for_backward(diff)
+        return _reduce(ctx, diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
+        (diff,) = ctx.saved_arrays
+        grad = _grad_scale(ctx, grad_out) * (2.0 * diff)  # d/da (a-b)^2 = 2 (a-b)
+        return grad, -grad
+
+
+# ------------------------------------------------------------------------- functions
+
+
+def _check(input: Any, target: Any, reduction: str, op: str) -> tuple[Any, Any]:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    input, target = binary_operands(input, target, op)
+    check_floating(input, op)
+    return input, target
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean"):
+    """BCE of ``sigmoid(input)`` against ``target`` in [0, 1], computed from the logits
+    stably: ``max(x, 0) - x*y + log1p(exp(-|x|))``. Prefer it to sigmoid + BCE."""
+    input, target = _check(input, target, reduction, "binary_cross_entropy_with_logits")
+    return BinaryCrossEntropyWithLogits.apply(input, target, reduction)
+
+
+def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean"):
+    """BCE of probabilities ``input`` in [0, 1] against ``target``; each log is clamped at
+    -100 as in PyTorch."""
+    input, target = _check(input, target, reduction, "binary_cross_entropy")
+    return BinaryCrossEntropy.apply(input, target, reduction)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean"):
+    """Mean (or summed) squared error."""
+    input, target = _check(input, target, reduction, "mse_loss")
+    return MSELoss.apply(input, target, reduction)

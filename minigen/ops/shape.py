@@ -1,0 +1,273 @@
+"""Shape and indexing ops: reshape, permute, expand, getitem, cat, stack, pad.
+
+None of them computes anything; each backward routes the gradient back to where each element
+came from."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from minigen import backend
+from minigen.autograd import Context, Function
+from minigen.backend import Array
+from minigen.errors import ShapeError
+from minigen.ops._common import normalize_axes
+from minigen.tensor import Tensor
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, shape: tuple[int, ...]) -> Array:
+        ctx.shape = a.shape
+        return backend.namespace(a).reshape(a, shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return backend.namespace(grad_out).reshape(grad_out, ctx.shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, dims: tuple[int, ...]) -> Array:
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return backend.namespace(a).permute_dims(a, dims)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return backend.namespace(grad_out).permute_dims(grad_out, ctx.inverse)
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, shape: tuple[int, ...]) -> Array:
+        return backend.namespace(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return grad_out  # the engine sums the copies back (the one place broadcasts are undone)
+
+
+class GetItem(Function):
+    """``a[key]``: basic indexing (ints, slices, None, ...) or one integer index array."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, key: Any, axis: int | None = None,
+                index: Array | None = None) -> Array:
+        ctx.shape, ctx.key, ctx.axis = a.shape, key, axis
+        if axis is not None:  # integer-array indexing along one axis: a gather
+            ctx.save_for_backward(index)
+            return backend.namespace(a).take(a, index, axis=axis)
+        return a[key]
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        xp = backend.namespace(grad_out)
+        if ctx.axis is not None:  # repeated indices add up: a scatter-add
+            (index,) = ctx.saved_arrays
+            return backend.scatter_add(ctx.shape, ctx.axis, index, grad_out)
+        grad = xp.zeros(ctx.shape, dtype=grad_out.dtype, device=_device(grad_out))
+        grad[ctx.key] = grad_out
+        return grad
+
+
+def _device(x: Array) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx: Context, *arrays: Array, axis: int) -> Array:
+        ctx.axis, ctx.sizes = axis, [a.shape[axis] for a in arrays]
+        return backend.namespace(arrays[0]).concat(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, ...]:
+        grads, start = [], 0
+        for size in ctx.sizes:
+            key = (slice(None),) * ctx.axis + (slice(start, start + size),)
+            grads.append(grad_out[key])
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx: Context, *arrays: Array, axis: int) -> Array:
+        ctx.axis, ctx.n = axis, len(arrays)
+        return backend.namespace(arrays[0]).stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Array, ...]:
+        prefix = (slice(None),) * ctx.axis
+        return tuple(grad_out[prefix + (i,)] for i in range(ctx.n))
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Array, widths: tuple[tuple[int, int], ...],
+                value: float) -> Array:
+        ctx.widths = widths
+        return backend.pad(a, widths, value)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return backend.unpad(grad_out, ctx.widths)  # the padding itself has no input
+
+
+# ------------------------------------------------------------------------- functions
+
+
+def _resolve_shape(shape: Sequence[int], size: int, old: tuple[int, ...]) -> tuple[int, ...]:
+    shape = tuple(int(n) for n in shape)
+    if shape.count(-1) > 1:
+        raise ShapeError(f"reshape: only one dimension may be -1, got {shape}")
+    known = math.prod(n for n in shape if n != -1)
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ShapeError(f"cannot reshape a tensor of shape {old} ({size} elements) "
+                             f"to {shape}")
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if math.prod(shape) != size:
+        raise ShapeError(f"cannot reshape a tensor of shape {old} ({size} elements) to {shape}")
+    return shape
+
+
+def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """A new shape with the same number of elements (one dimension may be -1)."""
+    shape = _resolve_shape(shape, a.numel(), a.shape)
+    return a if shape == a.shape else Reshape.apply(a, shape)
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` (inclusive) into one."""
+    if a.ndim == 0:
+        return reshape(a, (1,))
+    axes = normalize_axes((start_dim, end_dim), a.ndim, "flatten")
+    start, end = axes[0], axes[-1]
+    merged = math.prod(a.shape[start: end + 1])
+    return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1:])
+
+
+def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
+    """Reorder the dimensions: ``out.shape[i] == a.shape[dims[i]]``."""
+    axes = tuple(d % max(a.ndim, 1) for d in dims)
+    if sorted(axes) != list(range(a.ndim)):
+        raise ShapeError(f"permute: {tuple(dims)} is not a permutation of the {a.ndim} "
+                         f"dimensions of a tensor of shape {a.shape}")
+    return Permute.apply(a, axes)
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    dims = list(range(a.ndim))
+    d0, d1 = normalize_axes(dim0, a.ndim, "transpose")[0], normalize_axes(dim1, a.ndim,
+                                                                          "transpose")[0]
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(a, tuple(dims))
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    if not -a.ndim - 1 <= dim <= a.ndim:
+        raise ShapeError(f"unsqueeze: dim {dim} is out of range for {a.ndim} dimension(s)")
+    dim = dim % (a.ndim + 1)
+    return Reshape.apply(a, a.shape[:dim] + (1,) + a.shape[dim:])
+
+
+def squeeze(a: Tensor, dim: Any = None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those in ``dim`` that are 1)."""
+    axes = normalize_axes(dim, a.ndim, "squeeze")
+    shape = tuple(n for i, n in enumerate(a.shape) if n != 1 or (axes is not None and
+                                                                   i not in axes))
+    return reshape(a, shape)
+
+
+def expand(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """Broadcast to ``shape`` without copying (-1 keeps a dimension)."""
+    shape = tuple(shape)
+    lead = len(shape) - a.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: cannot expand shape {a.shape} to fewer dimensions {shape}")
+    full = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    for i, n in enumerate(a.shape):
+        if n != 1 and n != full[i + lead]:
+            raise ShapeError(f"expand: dimension {i} of size {n} cannot become "
+                             f"{full[i + lead]} (shape {a.shape} -> {shape})")
+    return Expand.apply(a, full)
+
+
+def getitem(a: Tensor, key: Any) -> Tensor:
+    """Indexing. Basic keys (ints, slices, ``None``, ``...``) as in NumPy; an integer tensor or
+    list selects along one axis (``x[idx]``, ``x[:, idx]``), repeated indices allowed."""
+    parts = key if isinstance(key, tuple) else (key,)
+    arrays = [i for i, k in enumerate(parts) if _is_index_array(k)]
+    if not arrays:
+        return GetItem.apply(a, key)
+    axis = arrays[0]
+    rest = parts[:axis] + parts[axis + 1:]
+    if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
+        raise IndexError("minigen supports one integer index array, with ':' for every other "
+                         f"dimension (x[idx] or x[:, idx]); got {key!r}")
+    index = parts[axis]
+    if isinstance(index, Tensor):
+        index = index.data
+    elif not hasattr(index, "shape"):
+        index = backend.asarray(list(index), backend.int64, a.device)
+    if index.ndim != 1:
+        raise IndexError(f"an index array must be 1-D, got shape {tuple(index.shape)}")
+    xp = backend.namespace(index)
+    if backend.dtype_of(index).name == "bool":
+        raise IndexError("boolean masks are not supported as indices: use minigen.where")
+    n = a.shape[axis]
+    if index.shape[0] and (int(xp.max(index)) >= n or int(xp.min(index)) < -n):
+        raise IndexError(f"index out of range for dimension {axis} of size {n}")
+    index = xp.where(index < 0, index + n, index)
+    return GetItem.apply(a, None, axis, index)
+
+
+def _is_index_array(k: Any) -> bool:
+    return isinstance(k, (list, Tensor)) or (hasattr(k, "shape") and hasattr(k, "dtype"))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat needs at least one tensor")
+    axis = normalize_axes(dim, tensors[0].ndim, "cat")[0]
+    for t in tensors[1:]:
+        if t.ndim != tensors[0].ndim or any(
+                t.shape[i] != tensors[0].shape[i] for i in range(t.ndim) if i != axis):
+            raise ShapeError(f"cat along dim {dim}: shapes {tensors[0].shape} and {t.shape} "
+                             "differ outside that dimension")
+    return Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack needs tensors of one shape, got {tensors[0].shape} and "
+                             f"{t.shape}")
+    if not -tensors[0].ndim - 1 <= dim <= tensors[0].ndim:
+        raise ShapeError(f"stack: dim {dim} is out of range")
+    return Stack.apply(*tensors, axis=dim % (tensors[0].ndim + 1))
+
+
+def pad(a: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """Constant padding, PyTorch's order: ``(left, right)`` for the last dimension, then
+    ``(top, bottom)`` for the one before, and so on."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > a.ndim or any(p < 0 for p in pad):
+        raise ShapeError(f"pad: expected non-negative (before, after) pairs for at most "
+                         f"{a.ndim} dimensions, got {pad}")
+    widths = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(a, tuple(widths), value)

@@ -1,0 +1,458 @@
+"""The Tensor: an array, where it lives, and what it needs to take part in autograd.
+
+Operators and methods forward to the differentiable ops in :mod:`minigen.ops`; creation
+functions (``tensor``, ``zeros``, ``randn``...) make leaves in the default dtype (float32).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from minigen import backend
+from minigen.autograd import TensorCore
+from minigen.backend import Array, Device, DType
+from minigen.errors import DeviceError, DTypeError, GraphError
+
+
+class Tensor(TensorCore):
+    """An n-dimensional array with an optional gradient.
+
+    Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),
+    ``requires_grad``; properties ``shape``, ``dtype``, ``device``, ``ndim``.
+
+    >>> x = minigen.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # `ndarray * Tensor` gives NumPy's NotImplemented, then __rmul__
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, dtype: DType | str | None = None,
+                 device: Device | str | None = None, requires_grad: bool = False):
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self.data, self.requires_grad, self.grad, self._ctx = t.data, t.requires_grad, None, None
+
+    # ---------------------------------------------------------------- facts
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> DType:
+        return backend.dtype_of(self.data)
+
+    @property
+    def device(self) -> Device:
+        return backend.device_of(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> str | None:
+        """The name of the op that made this tensor (None for leaves)."""
+        return None if self._ctx is None else self._ctx.name
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        body = repr(backend.to_numpy(self.data))
+        body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
+        extras = []
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        body = body.split(", dtype=")[0]
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ---------------------------------------------------------------- conversions
+    def numpy(self) -> Any:
+        """The data as a NumPy array: the same memory on the CPU, a copy from other devices.
+
+        Refuses a tensor that requires grad, as PyTorch does: use ``.detach().numpy()``.
+        """
+        if self.requires_grad:
+            raise GraphError("numpy() on a tensor that requires grad: use .detach().numpy()")
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        if self.device.type != "cpu":
+            raise DeviceError(f"a tensor on {self.device} cannot become a NumPy array "
+                              "silently: call .cpu() or .numpy() explicitly")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, this one has shape "
+                             f"{self.shape}")
+        value = backend.to_numpy(self.data).reshape(()).item()
+        return value
+
+    def tolist(self) -> Any:
+        return backend.to_numpy(self.data).tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph."""
+        return Tensor._make(self.data)
+
+    def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Tensor:
+        """Move to a device (``t.to("cuda")``) and/or cast (``t.to(minigen.float64)``).
+
+        A move keeps the graph: gradients flow back to the original device.
+        """
+        out = self
+        target = device_or_dtype
+        if isinstance(target, (DType,)) or (isinstance(target, str) and _is_dtype(target)):
+            target, dtype = None, target
+        if target is not None:
+            dev = backend.device(target)
+            if dev != out.device:
+                out = _ops.to_device(out, dev)
+        if dtype is not None and backend.as_dtype(dtype) != out.dtype:
+            out = _ops.astype(out, backend.as_dtype(dtype))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        return self.to(f"cuda:{index}")
+
+    def float(self) -> Tensor:
+        return self.to(backend.float32)
+
+    def double(self) -> Tensor:
+        return self.to(backend.float64)
+
+    def long(self) -> Tensor:
+        return self.to(backend.int64)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not self.dtype.is_floating_point:
+            raise DTypeError(f"only floating tensors can require grad, this one is {self.dtype}")
+        if not self.is_leaf and not requires_grad:
+            raise GraphError("requires_grad_(False) on a non-leaf: use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_(self) -> Tensor:
+        xp = backend.namespace(self.data)
+        self.data = xp.zeros_like(self.data)
+        return self
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _ops.getitem(self, key)
+
+    # Comparisons give boolean tensors outside the graph.
+    def _compare(self, other: Any, name: str) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(backend.namespace(self.data), name)(self.data, other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "equal")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "not_equal")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, "less")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, "less_equal")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, "greater")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, "greater_equal")
+
+    __hash__ = TensorCore.__hash__
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ---------------------------------------------------------------- methods -> ops
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.mean(self, dim, keepdim)
+
+    def var(self, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+        return _ops.var(self, dim, keepdim, correction=correction)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.min(self, dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None) -> Tensor:
+        xp = backend.namespace(self.data)
+        data = self.data if dim is not None else xp.reshape(self.data, (-1,))
+        return Tensor._make(xp.argmax(data, axis=0 if dim is None else dim))
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return _ops.clamp(self, min, max)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _ops.log_softmax(self, dim)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_args(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops.permute(self, _shape_args(dims))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.transpose(self, dim0, dim1)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _ops.squeeze(self, dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _ops.expand(self, _shape_args(shape))
+
+
+def _shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _is_dtype(name: str) -> bool:
+    try:
+        backend.as_dtype(name)
+    except DTypeError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------- creation
+
+
+def _leaf(data: Array, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | None = None,
+           requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor from Python numbers, nested lists, or an array.
+
+    Python floats become the default dtype (float32); ints become int64; a NumPy array keeps
+    its dtype unless ``dtype`` is given (as in PyTorch).
+    """
+    dev = backend.device(device)
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is None and _is_python_floats(data):
+        dtype = backend.get_default_dtype()
+    array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
+    return _leaf(array, requires_grad)
+
+
+def _is_python_floats(data: Any) -> bool:
+    while isinstance(data, (list, tuple)) and data:
+        if any(isinstance(d, float) for d in data):
+            return True
+        data = data[0]
+    return isinstance(data, float)
+
+
+def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,
+          requires_grad: bool) -> Tensor:
+    dev, dt = backend.device(device), backend.as_dtype(dtype)
+    shape = _shape_args(tuple(shape))
+    if dev.type == "cuda":
+        with dev.native:
+            array = dev.xp.full(shape, value, dtype=dev.dtype(dt))
+    else:
+        array = dev.xp.full(shape, value, dtype=dev.dtype(dt), device=dev.native)
+    return _leaf(array, requires_grad)
+
+
+def zeros(*shape: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _full(shape, 0, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _full(shape, 1, dtype, device, requires_grad)
+
+
+def full(shape: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _full((tuple(shape),), fill_value, dtype, device, requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: backend.Generator | None = None) -> Tensor:
+    """Standard normal samples from the device's seeded generator (``manual_seed``)."""
+    gen = generator or backend.default_generator(device)
+    return _leaf(gen.normal(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: backend.Generator | None = None) -> Tensor:
+    """Uniform samples on [0, 1) from the device's seeded generator."""
+    gen = generator or backend.default_generator(device)
+    return _leaf(gen.uniform(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           device: Any = None) -> Tensor:
+    """``arange(5)`` -> 0..4 as int64; float arguments give the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        floats = any(isinstance(v, float) for v in (start, end, step))
+        dtype = backend.get_default_dtype() if floats else backend.int64
+    dev, dt = backend.device(device), backend.as_dtype(dtype)
+    kwargs = {} if dev.type == "cuda" else {"device": dev.native}
+    return _leaf(dev.xp.arange(start, end, step, dtype=dev.dtype(dt), **kwargs), False)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=t.device)
+
+
+def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, device=t.device)
+
+
+def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, device=t.device)
+
+
+from minigen import ops as _ops  # noqa: E402  (the ops import Tensor, so they come last)
