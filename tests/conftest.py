@@ -1,0 +1,54 @@
+"""Shared fixtures: the array kinds every op test runs on, and hypothesis profiles.
+
+``device`` parametrises a test over NumPy ("cpu"), array-api-strict on its simulated non-CPU
+device ("strict": refuses silent NumPy conversion and device mixing, as CuPy would) and CuPy
+("cuda", skipped with the reason when CuPy or a GPU is missing).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minigen
+
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev", max_examples=25, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE",
+                                                                         "dev"))
+
+
+def _cuda_skip_reason() -> str | None:
+    try:
+        minigen.device("cuda")
+    except minigen.DeviceError as e:
+        return f"no CUDA device: {e}"
+    return None
+
+
+DEVICES = [
+    "cpu",
+    "strict",
+    pytest.param("cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
+        _cuda_skip_reason() is not None, reason=str(_cuda_skip_reason()))]),
+]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request: pytest.FixtureRequest) -> str:
+    """The array kind under test: 'cpu' (NumPy), 'strict' (array-api-strict), 'cuda' (CuPy)."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seeded() -> None:
+    """Every test starts from the same generator state."""
+    minigen.manual_seed(0)
