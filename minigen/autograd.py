@@ -17,7 +17,7 @@ import traceback
 import weakref
 from typing import Any
 
-from minigen.backend import Array, dtype_of, namespace
+from minigen.backend import Array, HostScalar, as_host_array, dtype_of, namespace
 from minigen.errors import AnomalyError, DeviceError, DTypeError, GraphError, ShapeError
 
 _grad_enabled = True
@@ -161,6 +161,8 @@ class Function:
                 arrays.append(a)
         ctx = Context()
         out = cls.forward(ctx, *arrays, **kwargs)
+        if isinstance(out, HostScalar):  # NumPy turns 0-d results into scalars: undo that
+            out = as_host_array(out)
         result = first._make(out)
         if requires_grad and _grad_enabled:
             ctx.name = cls.__name__
@@ -269,6 +271,8 @@ def _topological_order(root: Any) -> list[Any]:
 
 
 def _accumulate_leaf(leaf: TensorCore, grad: Array) -> None:
+    if isinstance(grad, HostScalar):
+        grad = as_host_array(grad)
     if leaf.grad is None:
         leaf.grad = leaf._make(grad)
     else:

@@ -203,8 +203,12 @@ def namespace(x: Array) -> Any:
 _NAMESPACES: dict[type, Any] = {}
 
 
+HostScalar = np.generic  # what NumPy returns for a 0-d result (np.float32(1.0), say)
+as_host_array = np.asarray
+
+
 def device_of(x: Array) -> Device:
-    if isinstance(x, np.ndarray):
+    if isinstance(x, (np.ndarray, np.generic)):
         return _make_device("cpu", 0)
     native = array_api_compat.device(x)
     xp = namespace(x)
@@ -229,8 +233,8 @@ def to_device(x: Array, dev: Device) -> Array:
 
 def to_numpy(x: Array) -> np.ndarray:
     """An explicit copy to host memory as a NumPy array."""
-    if isinstance(x, np.ndarray):
-        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.asarray(x)
     dev = device_of(x)
     if dev.type == "strict":
         cpu = dev.xp.Device("CPU_DEVICE")
