@@ -1,0 +1,33 @@
+"""Smoke runs of every lesson in quick mode: each must import without side effects and run.
+
+Select one lesson with its marker, e.g. ``pytest -m lesson03``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+
+
+def load_lesson(stem_prefix: str):
+    """Import ``lessons/<prefix>_*.py`` as a module (its file name starts with a digit)."""
+    (path,) = sorted(LESSONS.glob(f"{stem_prefix}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"lesson_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_lesson(stem_prefix: str, out: Path, *extra: str):
+    return load_lesson(stem_prefix).main(["--quick", "--out", str(out), *extra])
+
+
+@pytest.mark.lesson01
+def test_lesson01_autograd(tmp_path: Path) -> None:
+    result = run_lesson("01", tmp_path)
+    assert result["auto"] == pytest.approx(result["hand"], rel=1e-5)
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
