@@ -136,7 +136,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6, atol: 
             numeric.reshape(-1)[flat] = (plus - minus) / (2 * eps)
         error = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
-            worst = np.unravel_index(int(np.argmax(error)), shape)
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), shape))
             raise GradcheckError(
                 f"gradcheck failed for {op}: input {i} (shape {shape}), worst element {worst}: "
                 f"analytic {analytic[i][worst]:.8g}, numerical {numeric[worst]:.8g} "

@@ -31,3 +31,11 @@ def test_lesson01_autograd(tmp_path: Path) -> None:
     result = run_lesson("01", tmp_path)
     assert result["auto"] == pytest.approx(result["hand"], rel=1e-5)
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+
+
+@pytest.mark.lesson02
+def test_lesson02_gradcheck(tmp_path: Path) -> None:
+    result = run_lesson("02", tmp_path)
+    assert result["errors64"][1e-5] < 1e-9 < result["errors32"][1e-5]
+    assert result["fooled"] and "BrokenSoftmax" in result["caught"]
+    assert result["examples"] >= 1
