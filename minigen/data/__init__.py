@@ -1,0 +1,17 @@
+"""Data: the IDX reader, MNIST and Fashion-MNIST, checksummed downloads, and the DataLoader.
+
+>>> from minigen.data import MNIST, DataLoader
+>>> train = MNIST()                        # full MNIST if found, else the bundled sample
+>>> loader = DataLoader(train, batch_size=64, shuffle=True, seed=0)
+>>> images, labels = next(iter(loader))    # (64, 1, 28, 28) float32, (64,) int64
+"""
+
+from minigen.data.datasets import MNIST, FashionMNIST, cache_dir
+from minigen.data.download import RESOURCES, download_dataset, download_file
+from minigen.data.idx import read_idx, read_images_labels, write_idx
+from minigen.data.loader import DataLoader
+
+__all__ = [
+    "MNIST", "FashionMNIST", "DataLoader", "cache_dir", "RESOURCES", "download_dataset",
+    "download_file", "read_idx", "read_images_labels", "write_idx",
+]
