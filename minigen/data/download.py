@@ -137,6 +137,26 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool) ->
             os.remove(tmp)
 
 
+def _try_mirrors(urls: Sequence[str], dest: Path, sha256: str, timeout: float,
+                 progress: bool) -> list[str]:
+    """Try each URL in turn until one gives the file; the failures (empty on success)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in urls:
+        try:
+            _fetch(url, dest, sha256.lower(), timeout, progress)
+            return []
+        except urllib.error.HTTPError as e:
+            failures.append(f"{url}: HTTP {e.code} {e.reason}")
+        except urllib.error.URLError as e:  # refused, unknown host, connect timeout
+            failures.append(f"{url}: {e.reason}")
+        except TimeoutError:
+            failures.append(f"{url}: no answer within {timeout} s")
+        except (DataError, OSError, ValueError) as e:  # bad size or checksum, dropped link
+            failures.append(f"{url}: {e}")
+    return failures
+
+
 def download_file(urls: Sequence[str], dest: str | os.PathLike, sha256: str, *,
                   timeout: float = 30.0, progress: bool = True) -> Path:
     """Download one file from the first of ``urls`` that gives the right bytes.
@@ -153,24 +173,13 @@ def download_file(urls: Sequence[str], dest: str | os.PathLike, sha256: str, *,
     every failed attempt when no mirror gives the file.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for url in urls:
-        try:
-            _fetch(url, dest, sha256.lower(), timeout, progress)
-            return dest
-        except urllib.error.HTTPError as e:
-            failures.append(f"{url}: HTTP {e.code} {e.reason}")
-        except urllib.error.URLError as e:
-            failures.append(f"{url}: {e.reason}")
-        except TimeoutError:
-            failures.append(f"{url}: no answer within {timeout} s")
-        except (DataError, OSError, ValueError) as e:  # incl. dropped connections
-            failures.append(f"{url}: {e}")
-    raise DataError(
-        f"could not download {dest.name}:\n  " + "\n  ".join(failures)
-        + f"\nWithout network, put the file by hand at {dest} (SHA-256 {sha256})."
-    )
+    failures = _try_mirrors(urls, dest, sha256, timeout, progress)
+    if failures:
+        raise DataError(
+            f"could not download {dest.name}:\n  " + "\n  ".join(failures)
+            + f"\nWithout network, put the file by hand at {dest} (SHA-256 {sha256})."
+        )
+    return dest
 
 
 def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[str] | None = None,
@@ -185,22 +194,21 @@ def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[s
     resource = resource or RESOURCES[name]
     folder = Path(folder)
     wanted = list(filenames) if filenames is not None else list(resource.files)
-    errors = []
+    report = []
     for filename in wanted:
         info = resource.files[filename]
         dest = folder / filename
         if dest.is_file() and sha256_of(dest) == info.sha256:
             continue
         urls = [mirror.rstrip("/") + "/" + filename for mirror in resource.mirrors]
-        try:
-            download_file(urls, dest, info.sha256, timeout=timeout, progress=progress)
-        except DataError as e:
-            errors.append(str(e))
-    if errors:
+        failures = _try_mirrors(urls, dest, info.sha256, timeout, progress)
+        if failures:
+            report.append(f"{filename}:\n    " + "\n    ".join(failures))
+    if report:
         by_hand = "\n".join(f"  {f}  (SHA-256 {resource.files[f].sha256})" for f in wanted)
         raise DataError(
-            f"downloading {name} failed.\n" + "\n".join(errors)
-            + f"\n\nTo install it by hand, download these files (from "
-            f"{resource.homepage or resource.mirrors[0]}) into {folder}:\n{by_hand}"
+            f"downloading {name} failed:\n  " + "\n  ".join(report)
+            + f"\nWithout network, download these files by hand (from "
+            f"{resource.homepage or resource.mirrors[0]}) and put them in {folder}:\n{by_hand}"
         )
     return folder
