@@ -1,0 +1,28 @@
+"""``minigen.nn``: modules, layers, activations, losses and initialisation, with PyTorch's
+names, constructor arguments and default initialisation.
+
+>>> from minigen import nn
+>>> model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 1))
+>>> [name for name, _ in model.named_parameters()]
+['0.weight', '0.bias', '2.weight', '2.bias']
+"""
+
+from minigen.nn import init
+from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from minigen.nn.conv import (
+    Conv2d,
+    ConvTranspose2d,
+    conv_output_size,
+    conv_transpose_output_size,
+)
+from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
+from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, MSELoss
+from minigen.nn.module import Module, ModuleList, Parameter, Sequential
+from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
+    "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleList",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softplus", "Tanh", "Unflatten",
+    "conv_output_size", "conv_transpose_output_size", "init",
+]

@@ -1,0 +1,49 @@
+"""Activation layers: thin modules around the activation ops, for use in ``Sequential``."""
+
+from __future__ import annotations
+
+from minigen import ops
+from minigen.nn.module import Module
+from minigen.tensor import Tensor
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.relu(input)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope * x`` otherwise (the DCGAN discriminator uses 0.2)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), stable for any x."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x), in (-1, 1): the DCGAN generator's output for images scaled to [-1, 1]."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.tanh(input)
+
+
+class Softplus(Module):
+    """log(1 + exp(x)), stable for any x."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.softplus(input)

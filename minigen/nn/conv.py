@@ -1,0 +1,213 @@
+"""Conv2d and ConvTranspose2d layers, and the output-size arithmetic they follow.
+
+A convolution with kernel k, stride s, padding p and dilation d maps a size n to
+
+    out = floor((n + 2p - d(k - 1) - 1) / s) + 1                       (Conv2d)
+
+and its transpose maps n back to
+
+    out = (n - 1)s - 2p + d(k - 1) + output_padding + 1               (ConvTranspose2d)
+
+With k=4, s=2, p=1 (the DCGAN's layers) that is 28 -> 14 -> 7 and 7 -> 14 -> 28. Because the
+floor loses information (both 13 and 14 map to 7), a transposed convolution may need
+``output_padding`` to hit the size you want: :meth:`ConvTranspose2d.output_padding_for` finds
+it, and ``forward(x, output_size=...)`` uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen import ops
+from minigen.errors import ShapeError
+from minigen.nn import init
+from minigen.nn.layers import _empty
+from minigen.nn.module import Module
+from minigen.tensor import Tensor
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
+    """The output size of a convolution along one axis (see the module docstring)."""
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                               output_padding: int = 0, dilation: int = 1) -> int:
+    """The output size of a transposed convolution along one axis."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+class _ConvNd(Module):
+    transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
+                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
+                 device: Any, dtype: Any):
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError("grouped convolutions (groups != 1) are not supported")
+        if padding_mode != "zeros":
+            raise NotImplementedError("only padding_mode='zeros' is supported")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
+        self.dilation = _pair(dilation, "dilation")
+        if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding) < 0:
+            raise ValueError(f"{type(self).__name__}: kernel_size, stride and dilation must be "
+                             f">= 1 and padding >= 0")
+        self.groups = groups
+        # Conv2d's weight is (out, in, kH, kW); ConvTranspose2d's is (in, out, kH, kW).
+        first, second = (in_channels, out_channels) if self.transposed else (out_channels,
+                                                                              in_channels)
+        self.weight = _empty(first, second, *self.kernel_size, device=device, dtype=dtype)
+        self.bias = _empty(out_channels, device=device, dtype=dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # fan_in from weight.shape[1] * kH * kW, for both layers, exactly as PyTorch does.
+        init.default_reset_(self.weight, self.bias)
+
+    def _check_input(self, input: Tensor) -> None:
+        name = type(self).__name__
+        if input.ndim != 4 or input.shape[1] != self.in_channels:
+            hint = ""
+            if input.ndim == 3 and input.shape[0] == self.in_channels:
+                hint = ": one image without a batch dimension? use x.unsqueeze(0)"
+            elif input.ndim == 2:
+                side = round((input.shape[1] / self.in_channels) ** 0.5)
+                if self.in_channels * side * side == input.shape[1]:
+                    hint = (f": reshape the flat rows first, x.reshape(-1, {self.in_channels}, "
+                            f"{side}, {side})")
+            raise ShapeError(f"{name} expected input of shape (N, {self.in_channels}, H, W), "
+                             f"got {input.shape}{hint}")
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    Shapes: input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
+    ``H_out = conv_output_size(H, kH, stride, padding, dilation)``; weight
+    (out_channels, in_channels, kH, kW), bias (out_channels,). Initialised as PyTorch's:
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
+
+    >>> Conv2d(1, 64, 4, stride=2, padding=1)(minigen.randn(8, 1, 28, 28)).shape
+    (8, 64, 14, 14)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
+    def output_shape(self, height: int, width: int) -> tuple[int, int]:
+        """(H_out, W_out) for an input of (height, width)."""
+        return tuple(  # type: ignore[return-value]
+            conv_output_size(n, k, s, p, d) for n, k, s, p, d in
+            zip((height, width), self.kernel_size, self.stride, self.padding, self.dilation))
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        out_hw = self.output_shape(*input.shape[2:])
+        if min(out_hw) < 1:
+            raise ShapeError(f"Conv2d: an input of {input.shape[2]}x{input.shape[3]} is smaller "
+                             f"than the kernel {self.kernel_size} (dilation {self.dilation}) "
+                             f"even with padding {self.padding}")
+        return ops.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                          self.dilation)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed convolution: the adjoint (the backward) of :class:`Conv2d`, which spreads
+    each input pixel over a kernel-sized patch of the output. It upsamples with stride > 1.
+
+    Shapes: input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
+    ``H_out = conv_transpose_output_size(H, kH, stride, padding, output_padding, dilation)``;
+    weight (in_channels, out_channels, kH, kW) (note the order), bias (out_channels,).
+    Initialised as PyTorch's, with fan_in = weight.shape[1] * kH * kW = out_channels * kH * kW.
+
+    ``forward(x, output_size=(H, W))`` picks the output_padding that gives that size, or
+    says which sizes are possible.
+
+    >>> ConvTranspose2d(64, 1, 4, stride=2, padding=1)(minigen.randn(8, 64, 14, 14)).shape
+    (8, 1, 28, 28)
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None):
+        self.output_padding = _pair(output_padding, "output_padding")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self._check_output_padding(self.output_padding)
+
+    def _check_output_padding(self, output_padding: tuple[int, int]) -> None:
+        for op, s, d in zip(output_padding, self.stride, self.dilation):
+            if not 0 <= op < max(s, d):
+                raise ValueError(f"ConvTranspose2d: output_padding {output_padding} must be "
+                                 f"smaller than the stride {self.stride} or the dilation "
+                                 f"{self.dilation}")
+
+    def output_shape(self, height: int, width: int,
+                     output_padding: Any = None) -> tuple[int, int]:
+        """(H_out, W_out) for an input of (height, width)."""
+        pad_out = self.output_padding if output_padding is None else _pair(output_padding,
+                                                                           "output_padding")
+        return tuple(  # type: ignore[return-value]
+            conv_transpose_output_size(n, k, s, p, o, d) for n, k, s, p, o, d in
+            zip((height, width), self.kernel_size, self.stride, self.padding, pad_out,
+                self.dilation))
+
+    def output_padding_for(self, input_size: tuple[int, int],
+                           output_size: tuple[int, ...]) -> tuple[int, int]:
+        """The output_padding that turns an input of ``input_size`` (H, W) into
+        ``output_size`` ((H, W), or a full (N, C, H, W)); a ShapeError lists the sizes this
+        layer can make when none does."""
+        target = tuple(output_size)[-2:]
+        smallest = self.output_shape(*input_size, output_padding=0)
+        result = []
+        for axis, (want, low, s, d) in enumerate(zip(target, smallest, self.stride,
+                                                     self.dilation)):
+            high = low + max(s, d) - 1
+            if not low <= want <= high:
+                raise ShapeError(
+                    f"ConvTranspose2d cannot make size {want} from {input_size[axis]} along "
+                    f"axis {axis} (kernel {self.kernel_size}, stride {self.stride}, padding "
+                    f"{self.padding}): it makes {low} with output_padding=0"
+                    + (f" up to {high} with output_padding={high - low}" if high > low else "")
+                )
+            result.append(want - low)
+        return tuple(result)  # type: ignore[return-value]
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        self._check_input(input)
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self.output_padding_for(input.shape[2:], output_size)
+        return ops.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                    output_padding, self.dilation)
