@@ -58,6 +58,12 @@ class GetItem(Function):
         if axis is not None:  # integer-array indexing along one axis: a gather
             ctx.save_for_backward(index)
             return backend.namespace(a).take(a, index, axis=axis)
+        # The array API wants a key that covers every axis: a trailing ... does, as NumPy's
+        # shorter keys do implicitly.
+        key = key if isinstance(key, tuple) else (key,)
+        if not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)
+        ctx.key = key
         return a[key]
 
     @staticmethod
@@ -67,7 +73,11 @@ class GetItem(Function):
             (index,) = ctx.saved_arrays
             return backend.scatter_add(ctx.shape, ctx.axis, index, grad_out)
         grad = xp.zeros(ctx.shape, dtype=grad_out.dtype, device=_device(grad_out))
-        grad[ctx.key] = grad_out
+        # Assignment takes no None (new axes): index without them, and drop those size-1 axes.
+        key = tuple(k for k in ctx.key if k is not None)
+        if len(key) != len(ctx.key):
+            grad_out = xp.reshape(grad_out, tuple(grad[key].shape))
+        grad[key] = grad_out
         return grad
 
 
