@@ -107,17 +107,22 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every module inside it, each once (depth first)."""
+    def named_modules(self, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every module inside it, depth first; a module reached twice (a
+        shared layer) comes once, unless ``remove_duplicate=False``. A module that refers
+        back to one of its ancestors is never entered again."""
         seen: set[int] = set()
-        stack = [(prefix, self)]
+        stack: list[tuple[str, Module, frozenset[int]]] = [(prefix, self, frozenset())]
         while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
+            name, module, ancestors = stack.pop()
+            if id(module) in ancestors or (remove_duplicate and id(module) in seen):
                 continue
             seen.add(id(module))
             yield name, module
-            kids = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            inside = ancestors | {id(module)}
+            kids = [(f"{name}.{n}" if name else n, m, inside)
+                    for n, m in module.named_children()]
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
@@ -127,7 +132,8 @@ class Module:
     def _named_tensors(self, kind: str, recurse: bool = True) -> Iterator[tuple[str, Any]]:
         """Every parameter (``kind="param"``) or buffer (``"buffer"``) with its dotted name,
         a shared one under each of its names."""
-        for prefix, module in self.named_modules() if recurse else [("", self)]:
+        modules = self.named_modules(remove_duplicate=False) if recurse else [("", self)]
+        for prefix, module in modules:
             dot = prefix + "." if prefix else ""
             if kind == "param":
                 for name, member in module._members():
@@ -162,7 +168,8 @@ class Module:
         """Parameters and buffers by dotted name, as tensors that share the module's memory
         (save them with ``minigen.save``, which copies to disk)."""
         out: dict[str, Tensor] = {}
-        for prefix, module in self.named_modules():  # PyTorch's order: module by module
+        # PyTorch's order, module by module; a shared layer is saved under each of its names.
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for name, value in module._named_tensors("param", recurse=False):
                 out[prefix + "." + name if prefix else name] = value.detach()
             for name, value in module._named_tensors("buffer", recurse=False):
@@ -277,18 +284,25 @@ def _copy_like(value: Any, target: Tensor) -> Any:
 
 
 def _device_and_dtype(device_or_dtype: Any, dtype: Any) -> tuple[Device | None, DType | None]:
+    dev = None
     if isinstance(device_or_dtype, DType):
-        return None, device_or_dtype
-    if isinstance(device_or_dtype, str):
-        try:
-            return None, backend.as_dtype(device_or_dtype)
-        except DTypeError:
-            pass
-    dev = None if device_or_dtype is None else backend.device(device_or_dtype)
+        dtype = device_or_dtype
+    elif isinstance(device_or_dtype, str) and _is_dtype_name(device_or_dtype):
+        dtype = device_or_dtype
+    elif device_or_dtype is not None:
+        dev = backend.device(device_or_dtype)
     dt = None if dtype is None else backend.as_dtype(dtype)
     if dt is not None and not dt.is_floating_point:
         raise DTypeError(f"Module.to() casts only to a floating dtype, got {dt}")
     return dev, dt
+
+
+def _is_dtype_name(name: str) -> bool:
+    try:
+        backend.as_dtype(name)
+    except DTypeError:
+        return False
+    return True
 
 
 def _moved(array: Any, dev: Device | None, dt: DType | None) -> Any:
