@@ -125,7 +125,11 @@ class DataLoader:
         return {"epoch": self.epoch, "generator": state}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict`: the next epoch is the one the saved run would have seen."""
+        """Restore :meth:`state_dict`: the next epoch is the one the saved run would have seen.
+
+        Without ``seed`` or ``generator`` the loader draws from the CPU's default generator, so
+        this sets that shared generator's state (as restoring a whole checkpoint would).
+        """
         try:
             epoch, generator_state = int(state["epoch"]), state["generator"]
         except (KeyError, TypeError, ValueError) as e:
