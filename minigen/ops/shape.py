@@ -97,7 +97,7 @@ class Cat(Function):
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, ...]:
         grads, start = [], 0
         for size in ctx.sizes:
-            key = (slice(None),) * ctx.axis + (slice(start, start + size),)
+            key = (slice(None),) * ctx.axis + (slice(start, start + size), ...)  # all axes
             grads.append(grad_out[key])
             start += size
         return tuple(grads)
@@ -112,7 +112,7 @@ class Stack(Function):
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, ...]:
         prefix = (slice(None),) * ctx.axis
-        return tuple(grad_out[prefix + (i,)] for i in range(ctx.n))
+        return tuple(grad_out[prefix + (i, ...)] for i in range(ctx.n))  # ... for the array API
 
 
 class Pad(Function):
