@@ -89,6 +89,8 @@ def test_loader_accepts_tensors_and_rejects_bad_input():
     x = minigen.randn(10, 3)
     (batch,) = next(iter(DataLoader((x,), batch_size=4)))
     np.testing.assert_array_equal(batch.numpy(), x.numpy()[:4])
+    labels = next(iter(DataLoader([list(range(10))], batch_size=3)))[0]
+    assert labels.tolist() == [0, 1, 2]
     with pytest.raises(ShapeError, match=r"\(10, 3\), \(9,\)"):
         DataLoader((x, np.zeros(9)))
     with pytest.raises(ValueError, match="batch_size"):

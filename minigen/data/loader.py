@@ -33,7 +33,9 @@ def _arrays_of(data: Any) -> tuple[list[Any], bool]:
         arrays, single = [data], True
     if not arrays:
         raise DataError("DataLoader needs a dataset or at least one array")
-    return [a.data if isinstance(a, Tensor) else a for a in arrays], single
+    cpu = backend.device("cpu")
+    return [a.data if isinstance(a, Tensor) else a if hasattr(a, "shape")
+            else backend.asarray(a, None, cpu) for a in arrays], single  # lists -> arrays
 
 
 class DataLoader:
