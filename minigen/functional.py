@@ -7,8 +7,12 @@ report's models: the Gaussian KL divergence and the reparameterisation trick.
 from __future__ import annotations
 
 from minigen.ops import (  # noqa: F401  (re-exported)
+    batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    conv2d,
+    conv_transpose2d,
+    dropout,
     leaky_relu,
     linear,
     log_sigmoid,

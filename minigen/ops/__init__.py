@@ -11,6 +11,13 @@ from minigen.ops.activations import (
     softplus,
     tanh,
 )
+from minigen.ops.conv import (
+    conv2d,
+    conv2d_output_size,
+    conv_transpose2d,
+    conv_transpose2d_output_padding,
+    conv_transpose2d_output_size,
+)
 from minigen.ops.elementwise import (
     abs,
     add,
@@ -32,6 +39,7 @@ from minigen.ops.elementwise import (
 )
 from minigen.ops.linalg import linear, matmul
 from minigen.ops.losses import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
+from minigen.ops.normalization import batch_norm, dropout
 from minigen.ops.reductions import logsumexp, max, mean, min, sum, var
 from minigen.ops.shape import (
     cat,
@@ -54,4 +62,6 @@ __all__ = [
     "min", "minimum", "mse_loss", "mul", "neg", "pad", "permute", "pow", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "to_device", "transpose", "unsqueeze", "var", "where",
+    "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
+    "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
 ]
