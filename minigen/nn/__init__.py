@@ -9,12 +9,7 @@ names, constructor arguments and default initialisation.
 
 from minigen.nn import init
 from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from minigen.nn.conv import (
-    Conv2d,
-    ConvTranspose2d,
-    conv_output_size,
-    conv_transpose_output_size,
-)
+from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, MSELoss
 from minigen.nn.module import Module, ModuleList, Parameter, Sequential
@@ -24,5 +19,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
     "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleList",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softplus", "Tanh", "Unflatten",
-    "conv_output_size", "conv_transpose_output_size", "init",
+    "init",
 ]

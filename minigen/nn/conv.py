@@ -11,7 +11,9 @@ and its transpose maps n back to
 With k=4, s=2, p=1 (the DCGAN's layers) that is 28 -> 14 -> 7 and 7 -> 14 -> 28. Because the
 floor loses information (both 13 and 14 map to 7), a transposed convolution may need
 ``output_padding`` to hit the size you want: :meth:`ConvTranspose2d.output_padding_for` finds
-it, and ``forward(x, output_size=...)`` uses it.
+it, and ``forward(x, output_size=...)`` uses it. The arithmetic itself lives with the ops:
+``minigen.conv2d_output_size``, ``minigen.conv_transpose2d_output_size`` and
+``minigen.conv_transpose2d_output_padding``.
 """
 
 from __future__ import annotations
@@ -31,18 +33,6 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     return pair  # type: ignore[return-value]
-
-
-def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                     dilation: int = 1) -> int:
-    """The output size of a convolution along one axis (see the module docstring)."""
-    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
-
-
-def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                               output_padding: int = 0, dilation: int = 1) -> int:
-    """The output size of a transposed convolution along one axis."""
-    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
 
 
 class _ConvNd(Module):
@@ -108,7 +98,7 @@ class Conv2d(_ConvNd):
     """2-D convolution (cross-correlation, as in every deep-learning library).
 
     Shapes: input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
-    ``H_out = conv_output_size(H, kH, stride, padding, dilation)``; weight
+    ``(H_out, W_out) = self.output_shape(H, W)``; weight
     (out_channels, in_channels, kH, kW), bias (out_channels,). Initialised as PyTorch's:
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
 
@@ -124,9 +114,8 @@ class Conv2d(_ConvNd):
 
     def output_shape(self, height: int, width: int) -> tuple[int, int]:
         """(H_out, W_out) for an input of (height, width)."""
-        return tuple(  # type: ignore[return-value]
-            conv_output_size(n, k, s, p, d) for n, k, s, p, d in
-            zip((height, width), self.kernel_size, self.stride, self.padding, self.dilation))
+        return ops.conv2d_output_size((height, width), self.kernel_size, self.stride,
+                                      self.padding, self.dilation)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -144,7 +133,7 @@ class ConvTranspose2d(_ConvNd):
     each input pixel over a kernel-sized patch of the output. It upsamples with stride > 1.
 
     Shapes: input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
-    ``H_out = conv_transpose_output_size(H, kH, stride, padding, output_padding, dilation)``;
+    ``(H_out, W_out) = self.output_shape(H, W)``;
     weight (in_channels, out_channels, kH, kW) (note the order), bias (out_channels,).
     Initialised as PyTorch's, with fan_in = weight.shape[1] * kH * kW = out_channels * kH * kW.
 
@@ -176,33 +165,21 @@ class ConvTranspose2d(_ConvNd):
     def output_shape(self, height: int, width: int,
                      output_padding: Any = None) -> tuple[int, int]:
         """(H_out, W_out) for an input of (height, width)."""
-        pad_out = self.output_padding if output_padding is None else _pair(output_padding,
-                                                                           "output_padding")
-        return tuple(  # type: ignore[return-value]
-            conv_transpose_output_size(n, k, s, p, o, d) for n, k, s, p, o, d in
-            zip((height, width), self.kernel_size, self.stride, self.padding, pad_out,
-                self.dilation))
+        pad_out = self.output_padding if output_padding is None else output_padding
+        return ops.conv_transpose2d_output_size((height, width), self.kernel_size, self.stride,
+                                                self.padding, pad_out, self.dilation)
 
     def output_padding_for(self, input_size: tuple[int, int],
                            output_size: tuple[int, ...]) -> tuple[int, int]:
         """The output_padding that turns an input of ``input_size`` (H, W) into
-        ``output_size`` ((H, W), or a full (N, C, H, W)); a ShapeError lists the sizes this
+        ``output_size`` ((H, W), or a full (N, C, H, W)); a ShapeError says which sizes this
         layer can make when none does."""
-        target = tuple(output_size)[-2:]
-        smallest = self.output_shape(*input_size, output_padding=0)
-        result = []
-        for axis, (want, low, s, d) in enumerate(zip(target, smallest, self.stride,
-                                                     self.dilation)):
-            high = low + max(s, d) - 1
-            if not low <= want <= high:
-                raise ShapeError(
-                    f"ConvTranspose2d cannot make size {want} from {input_size[axis]} along "
-                    f"axis {axis} (kernel {self.kernel_size}, stride {self.stride}, padding "
-                    f"{self.padding}): it makes {low} with output_padding=0"
-                    + (f" up to {high} with output_padding={high - low}" if high > low else "")
-                )
-            result.append(want - low)
-        return tuple(result)  # type: ignore[return-value]
+        try:
+            return ops.conv_transpose2d_output_padding(input_size, output_size,
+                                                       self.kernel_size, self.stride,
+                                                       self.padding, self.dilation)
+        except ShapeError as e:
+            raise ShapeError(f"{self!r}: {e}") from None
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         self._check_input(input)
