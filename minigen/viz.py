@@ -109,6 +109,11 @@ def _as_images(images: Any, value_range: tuple[float, float]) -> np.ndarray:
     return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
+def to_uint8(images: Any, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Images (N, ...) in ``value_range`` as uint8 0..255 (N, H, W): a compact copy to keep."""
+    return np.round(_as_images(images, value_range) * 255.0).astype(np.uint8)
+
+
 def make_grid(images: Any, nrow: int | None = None, padding: int = 2,
               value_range: tuple[float, float] = (0.0, 1.0), pad_value: float = 1.0
               ) -> np.ndarray:
