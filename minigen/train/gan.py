@@ -1,0 +1,120 @@
+"""Training a GAN, as the report's algorithm (its Figure 2) says.
+
+For every batch of real images x (in [-1, 1], like the generator's tanh):
+
+1. the discriminator step: z ~ N(0, I); D learns to call x real and G(z) fake by descending
+   ``discriminator_loss`` (the minimax loss) on its own parameters; G(z) is detached, so no
+   gradient reaches G;
+2. after every ``k`` discriminator steps, the generator step: fresh noise z; G descends
+   ``generator_loss`` (non-saturating by default) through a frozen D.
+
+Reported per batch and averaged per epoch: ``d_loss``, ``g_loss``, and D's mean outputs
+``d_x`` = D(x) on real images and ``d_g_z`` = D(G(z)) on samples (before the D step). A
+perfectly confused D gives 0.5 for both.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import minigen
+from minigen import backend, optim, viz
+from minigen import functional as F
+from minigen.models.losses import discriminator_loss, generator_loss
+from minigen.train.loop import CHECKPOINT, Run, fit, save_epoch_samples, write_gif
+
+
+def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10, *,
+              lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999), k: int = 1,
+              saturating: bool = False, real_label: float = 1.0,
+              out: str | os.PathLike = "runs/gan", seed: int | None = None,
+              resume: str | os.PathLike | None = None, progress: bool = True,
+              n_samples: int = 64, resume_command: str | None = None) -> dict[str, Any]:
+    """Train ``generator`` and ``discriminator`` (on the device their parameters live on).
+
+    Parameters
+    ----------
+    loader : a :class:`minigen.data.DataLoader` of images (B, 1, 28, 28) in [-1, 1]
+        (``MNIST(pixel_range=(-1, 1))``).
+    epochs : the epoch count to reach (a resumed run continues up to it).
+    lr, betas : Adam's, for both networks (DCGAN paper: 2e-4 and (0.5, 0.999)).
+    k : discriminator steps per generator step (the report's algorithm).
+    saturating : use the minimax generator loss log(1 - D(G(z))) instead of -log D(G(z)).
+    real_label : the target for real images (0.9 = one-sided label smoothing).
+    out : the run folder: ``checkpoint.npz`` (every epoch), ``samples/epoch_NNN.png`` (the
+        fixed-noise grid after every epoch), ``samples.gif`` and ``losses.png`` (at the end).
+    seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
+    resume : a checkpoint to continue from exactly.
+
+    Returns
+    -------
+    The history: ``history["epoch"]["d_loss"]`` etc. (one value per epoch),
+    ``history["batch"][...]`` (one per batch), ``history["samples"]`` (each epoch's
+    fixed-noise images, uint8).
+    """
+    if k < 1:
+        raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {k}")
+    G, D = generator, discriminator
+    dev = G.parameters()[0].device
+    if seed is not None:
+        minigen.manual_seed(seed)
+    noise_gen = backend.Generator(dev, 0 if seed is None else seed)
+    run = Run(
+        kind="gan", models={"generator": G, "discriminator": D},
+        optimizers={"generator": optim.Adam(G.parameters(), lr=lr, betas=betas),
+                    "discriminator": optim.Adam(D.parameters(), lr=lr, betas=betas)},
+        loader=loader, out=Path(out),
+        config={"latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
+                "lr": lr, "saturating": saturating, "real_label": real_label},
+        fixed_noise=minigen.randn(n_samples, G.latent_dim, device=dev, generator=noise_gen),
+        resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
+    )
+    if resume is not None:
+        run.load(resume)
+    opt_g, opt_d = run.optimizers["generator"], run.optimizers["discriminator"]
+    checked = []
+
+    def step(real: Any) -> dict[str, float]:
+        if not checked:
+            checked.append(True)
+            if float(real.min().item()) >= 0.0:
+                warnings.warn("the real images are all >= 0, but the generator's tanh makes "
+                              "[-1, 1]: load them with MNIST(pixel_range=(-1, 1))", stacklevel=4)
+        n = real.shape[0]
+        z = minigen.randn(n, G.latent_dim, device=dev)
+        real_logits, fake_logits = D(real), D(G(z).detach())
+        d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+        values = {"d_loss": d_loss.item(), "d_x": F.sigmoid(real_logits).mean().item(),
+                  "d_g_z": F.sigmoid(fake_logits).mean().item()}
+        run.check_finite(values)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        if (run.epoch * len(run.loader) + run.batch + 1) % k == 0:
+            z = minigen.randn(n, G.latent_dim, device=dev)
+            D.requires_grad_(False)  # D is fixed in G's step: skip its weight gradients
+            try:
+                g_loss = generator_loss(D(G(z)), saturating)
+                values["g_loss"] = g_loss.item()
+                run.check_finite(values)
+                opt_g.zero_grad()
+                g_loss.backward()
+                opt_g.step()
+            finally:
+                D.requires_grad_(True)
+        return values
+
+    def end_epoch() -> dict[str, float]:
+        save_epoch_samples(run, G, G, value_range=(-1.0, 1.0))
+        return {}
+
+    fit(run, epochs, step, end_epoch, progress=progress, show=("d_loss", "g_loss", "d_x",
+                                                                "d_g_z"))
+    hist = run.history["epoch"]
+    if hist.get("d_loss"):
+        viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png")
+        write_gif(run)
+    return run.history

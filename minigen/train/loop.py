@@ -1,0 +1,294 @@
+"""What every training run shares: checkpoints, exact resume, the NaN guard, Ctrl-C, progress.
+
+A run is a :class:`Run`: the models, their optimizers, the data loader, a position (epochs
+done, batches done in the current epoch), running sums for the current epoch's means, and the
+history. :func:`fit` drives it epoch by epoch, calling a model-specific ``step`` per batch and
+``end_epoch`` after each epoch, and writes ``checkpoint.npz`` in the run folder after each
+epoch.
+
+Exact resume. Every random draw (noise, dropout, shuffling) comes from a seeded generator, so
+a checkpoint stores the generators' states next to the weights: at the start of the current
+epoch (``rng_epoch``: the data loader's, which draws that epoch's order, and the device's) and
+now (``rng``). Resuming restores the epoch-start states, draws the same order, skips the batches
+already done, then restores the current states: the following batches are the ones the
+uninterrupted run would have seen, bit for bit on the CPU.
+
+Never losing work. Checkpoints are written atomically (``minigen.save``: temp file, fsync,
+rename). A loss that turns NaN or infinite stops the run with :class:`NonFiniteLossError`
+BEFORE the optimizer step, and nothing is written, so the last checkpoint on disk stays good.
+Ctrl-C (SIGINT) lets the current batch finish, saves a checkpoint at that batch and raises
+:class:`TrainingInterrupted` with the command that resumes; a second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+import minigen
+from minigen import backend, viz
+from minigen.errors import CheckpointError, MinigenError
+
+CHECKPOINT = "checkpoint.npz"
+FORMAT = "minigen-run"
+
+
+class NonFiniteLossError(MinigenError, FloatingPointError):
+    """A loss (or a parameter) became NaN or infinite: training stopped, last checkpoint kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; ``checkpoint`` is where the run was saved (None if not)."""
+
+    def __init__(self, message: str, checkpoint: Path | None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
+@dataclass
+class Run:
+    """The state of one training run (everything a checkpoint holds)."""
+
+    kind: str  # "gan" or "vae"
+    models: dict[str, Any]  # name -> Module
+    optimizers: dict[str, Any]  # name -> Optimizer
+    loader: Any  # a minigen.data.DataLoader (state_dict/load_state_dict for its shuffling)
+    out: Path
+    config: dict[str, Any]
+    fixed_noise: Any  # Tensor: the latent codes drawn once, decoded after every epoch
+    history: dict[str, Any] = field(default_factory=lambda: {"batch": {}, "epoch": {},
+                                                             "samples": []})
+    epoch: int = 0  # epochs completed
+    batch: int = 0  # batches completed in the current epoch
+    running: dict[str, list[float]] = field(default_factory=dict)  # name -> [sum, count]
+    rng_epoch: dict[str, Any] | None = None
+    resume_command: str = ""
+    saved_rng: dict[str, Any] | None = None  # the random state at the saved batch
+
+    @property
+    def device(self) -> backend.Device:
+        return self.fixed_noise.device
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / CHECKPOINT
+
+    # ------------------------------------------------------------------ bookkeeping
+    def record(self, values: dict[str, float]) -> None:
+        """Append one batch's numbers to the history and to this epoch's running sums."""
+        for name, value in values.items():
+            self.history["batch"].setdefault(name, []).append(value)
+            total = self.running.setdefault(name, [0.0, 0])
+            total[0] += value
+            total[1] += 1
+
+    def epoch_means(self) -> dict[str, float]:
+        return {name: s / n for name, (s, n) in self.running.items() if n}
+
+    # ------------------------------------------------------------------ random state
+    def rng_state(self) -> dict[str, Any]:
+        return {"loader": self.loader.state_dict(), "device": _generator_state(self.device)}
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        self.loader.load_state_dict(state["loader"])  # first: it may share the CPU generator
+        if state.get("device") is not None:
+            backend.default_generator(self.device).set_state(state["device"])
+
+    # ------------------------------------------------------------------ checkpoints
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT, "kind": self.kind, "config": self.config,
+            "epoch": self.epoch, "batch": self.batch, "running": self.running,
+            "models": {k: m.state_dict() for k, m in self.models.items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "rng": self.rng_state(), "rng_epoch": self.rng_epoch,
+            "fixed_noise": self.fixed_noise, "history": self.history,
+        }
+
+    def save(self) -> Path:
+        for name, model in self.models.items():  # never write weights that went bad
+            for pname, p in model.named_parameters():
+                if not _finite(p.data):
+                    raise NonFiniteLossError(
+                        f"parameter {name}.{pname} is NaN or infinite after epoch "
+                        f"{self.epoch}, batch {self.batch}; not saving it. {self._last_good()}")
+        self.out.mkdir(parents=True, exist_ok=True)
+        minigen.save(self.state(), self.checkpoint)
+        return self.checkpoint
+
+    def load(self, path: str | Path) -> None:
+        """Restore everything from a checkpoint written by :meth:`save`."""
+        ckpt = minigen.load(path, device=self.device)
+        if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+            raise CheckpointError(f"{path}: not a minigen training checkpoint")
+        if ckpt["kind"] != self.kind:
+            raise CheckpointError(f"{path} is a checkpoint of a {ckpt['kind']} run, not a "
+                                  f"{self.kind} run")
+        for key in ("latent_dim", "batch_size", "posterior"):
+            if key in self.config and ckpt["config"].get(key) != self.config[key]:
+                raise CheckpointError(f"{path}: saved with {key}={ckpt['config'].get(key)!r}, "
+                                      f"this run has {key}={self.config[key]!r}")
+        for name, model in self.models.items():
+            model.load_state_dict(ckpt["models"][name])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(ckpt["optimizers"][name])
+        self.epoch, self.batch = ckpt["epoch"], ckpt["batch"]
+        self.running = {k: list(v) for k, v in ckpt["running"].items()}
+        self.history, self.fixed_noise = ckpt["history"], ckpt["fixed_noise"]
+        self.rng_epoch, self.saved_rng = ckpt["rng_epoch"], ckpt["rng"]
+        self.set_rng_state(self.saved_rng)
+
+    def _last_good(self) -> str:
+        if self.checkpoint.exists():
+            return (f"The last good checkpoint is {self.checkpoint}; resume from it with a lower "
+                    f"learning rate ({self.resume_command}), or find the op with "
+                    "minigen.detect_anomaly().")
+        return "No checkpoint was written yet. Try a lower learning rate."
+
+    def check_finite(self, values: dict[str, float]) -> None:
+        """Raise :class:`NonFiniteLossError` if a number of this batch is NaN or infinite."""
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        if bad:
+            what = ", ".join(f"{k} = {v}" for k, v in bad.items())
+            raise NonFiniteLossError(f"{what} at epoch {self.epoch + 1}, batch {self.batch + 1}: "
+                                     f"training stopped before the update. {self._last_good()}")
+
+
+def _finite(array: Any) -> bool:
+    xp = backend.namespace(array)
+    return bool(xp.all(xp.isfinite(array)))
+
+
+def _generator_state(dev: backend.Device) -> Any:
+    try:
+        return backend.default_generator(dev).get_state()
+    except NotImplementedError:
+        warnings.warn(f"the random state of {dev} cannot be saved: a resumed run will not "
+                      "repeat the uninterrupted one exactly", stacklevel=3)
+        return None
+
+
+class _DeferredInterrupt:
+    """Turn the first Ctrl-C into a flag checked between batches (main thread only)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: finishing this batch, then saving a checkpoint "
+              "(press Ctrl-C again to stop at once)", file=sys.stderr)
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _batches(run: Run) -> Iterator[Any]:
+    """This epoch's batches from the current position (skipping those done before a resume)."""
+    if run.batch == 0:
+        run.rng_epoch = run.rng_state()
+        return iter(run.loader)
+    run.set_rng_state(run.rng_epoch)  # the epoch's start: same shuffled order
+    batches = iter(run.loader)
+    for _ in range(run.batch):
+        next(batches)
+    run.set_rng_state(run.saved_rng)  # then the state at the saved batch
+    return batches
+
+
+def fit(run: Run, epochs: int, step: Callable[[Any], dict[str, float]],
+        end_epoch: Callable[[], dict[str, float]], progress: bool = True,
+        show: tuple[str, ...] = ()) -> None:
+    """Train ``run`` until ``epochs`` epochs are complete.
+
+    ``step(images)`` does one batch and returns its numbers (checked finite BEFORE it updates:
+    see :meth:`Run.check_finite`); ``end_epoch()`` returns the epoch's extra numbers (test
+    loss...). Per-epoch means of the step numbers, the extras and the epoch time go to
+    ``run.history["epoch"]``.
+    """
+    with _DeferredInterrupt() as stop:
+        try:
+            while run.epoch < epochs:
+                started = time.perf_counter()
+                batches = _batches(run)
+                bar = tqdm(total=len(run.loader), initial=run.batch, disable=not progress,
+                           desc=f"{run.kind} epoch {run.epoch + 1}/{epochs}", leave=True,
+                           dynamic_ncols=True)
+                with bar:
+                    for batch in batches:
+                        images = batch[0] if isinstance(batch, (tuple, list)) else batch
+                        run.record(step(images))
+                        run.batch += 1
+                        bar.update(1)
+                        means = run.epoch_means()
+                        bar.set_postfix({k: f"{means[k]:.3f}" for k in show if k in means})
+                        if stop.requested:
+                            raise _Stop
+                    means = {**run.epoch_means(), **end_epoch()}
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()
+                                     if k in show or k.startswith("test")})
+                means["time"] = time.perf_counter() - started
+                for name, value in means.items():
+                    run.history["epoch"].setdefault(name, []).append(value)
+                run.epoch, run.batch, run.running = run.epoch + 1, 0, {}
+                run.rng_epoch = run.rng_state()
+                run.save()
+                if stop.requested:
+                    raise _Stop
+        except _Stop:
+            path = run.save()
+            raise TrainingInterrupted(
+                f"interrupted at epoch {run.epoch + 1}, batch {run.batch}; saved {path}. "
+                f"Resume with: {run.resume_command}", path) from None
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            where = run.checkpoint if run.checkpoint.exists() else None
+            note = (f"the last checkpoint, {where}, is intact. Resume with: "
+                    f"{run.resume_command}" if where else "no checkpoint was written yet")
+            raise TrainingInterrupted(f"stopped inside a batch; {note}", where) from None
+
+
+class _Stop(Exception):
+    """Internal: leave the loop at a batch boundary to save and raise TrainingInterrupted."""
+
+
+def save_epoch_samples(run: Run, model: Any, decode: Callable[[Any], Any],
+                       value_range: tuple[float, float]) -> None:
+    """Decode the fixed noise (``model`` in eval mode), save this epoch's grid PNG, and keep
+    the images (uint8) in the history for the GIF."""
+    was_training = model.training
+    model.eval()
+    with minigen.no_grad():
+        images = decode(run.fixed_noise)
+    model.train(was_training)
+    epoch = run.epoch + 1
+    viz.save_image_grid(images, run.out / "samples" / f"epoch_{epoch:03d}.png",
+                        title=f"Epoch {epoch}", value_range=value_range)
+    run.history["samples"].append(viz.to_uint8(images, value_range))
+
+
+def write_gif(run: Run) -> None:
+    """All epochs' fixed-noise grids as ``samples.gif``."""
+    frames = run.history["samples"]
+    viz.save_gif(frames, run.out / "samples.gif",
+                 titles=[f"Epoch {e + 1}" for e in range(len(frames))], value_range=(0, 255))
