@@ -39,3 +39,15 @@ def test_lesson02_gradcheck(tmp_path: Path) -> None:
     assert result["errors64"][1e-5] < 1e-9 < result["errors32"][1e-5]
     assert result["fooled"] and "BrokenSoftmax" in result["caught"]
     assert result["examples"] >= 1
+
+
+@pytest.mark.lesson03
+def test_lesson03_layers(tmp_path: Path, device: str) -> None:
+    result = run_lesson("03", tmp_path, "--device", device)
+    assert result["linear_gap"] < 1e-5 and result["im2col_gap"] < 1e-4
+    assert result["down"] == [28, 14, 7] and result["up"] == [7, 14, 28]
+    assert result["lhs"] == pytest.approx(result["rhs"], rel=1e-12)
+    assert result["grad_gap"] < 1e-12
+    assert result["maps"].shape == (8, 28, 28) and abs(result["maps"]).max() > 0
+    figure = tmp_path / "conv_feature_maps.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000
