@@ -9,10 +9,11 @@ names, constructor arguments and default initialisation.
 
 from minigen.nn import init
 from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from minigen.nn.containers import ModuleList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, MSELoss
-from minigen.nn.module import Module, ModuleList, Parameter, Sequential
+from minigen.nn.module import Module, Parameter
 from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
