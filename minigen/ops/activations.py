@@ -11,9 +11,11 @@ from minigen.tensor import Tensor
 
 
 def _sigmoid(x: Array) -> Array:
-    """1 / (1 + e^-x) written as (tanh(x/2) + 1) / 2: no overflow for any x."""
+    """1 / (1 + e^-x) from e = e^-|x| <= 1: no overflow for any x, and full relative accuracy
+    in both tails: 1 / (1 + e) for x >= 0 and e / (1 + e) = 1 / (e^-x + 1) for x < 0."""
     xp = backend.namespace(x)
-    return 0.5 * (xp.tanh(0.5 * x) + 1.0)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 def _softplus(x: Array) -> Array:
