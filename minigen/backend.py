@@ -360,19 +360,21 @@ class Generator:
 
 
 _generators: dict[Device, Generator] = {}
+_seed: int | None = None  # the last manual_seed: generators made later start from it too
 
 
 def default_generator(dev: Device | str | None = None) -> Generator:
-    """The generator of ``dev``, created (unseeded) on first use."""
+    """The generator of ``dev``, created on first use (seeded by the last ``manual_seed``)."""
     dev = device(dev)
     if dev not in _generators:
-        _generators[dev] = Generator(dev)
+        _generators[dev] = Generator(dev, _seed)
     return _generators[dev]
 
 
 def manual_seed(seed: int) -> None:
     """Seed the generator of every device, so that a seeded run repeats exactly."""
-    for dev in ("cpu", "strict"):
-        default_generator(dev).manual_seed(seed)
-    for dev, gen in _generators.items():
+    global _seed
+    _seed = seed
+    default_generator("cpu")
+    for gen in _generators.values():
         gen.manual_seed(seed)
