@@ -319,9 +319,10 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...], op: str) -> Array:
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = xp.sum(grad, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = xp.sum(grad, axis=axes, keepdims=True)
+    if extra >= 0:  # (fewer dimensions than the input: no broadcast explains it, a bug below)
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = xp.sum(grad, axis=axes, keepdims=True)
     if tuple(grad.shape) != tuple(shape):
         raise ShapeError(
             f"the backward of {op} returned a gradient of shape {tuple(grad.shape)} for an input "
