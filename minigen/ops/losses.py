@@ -34,6 +34,12 @@ def _grad_scale(ctx: Context, grad_out: Array) -> Array:
     return grad_out
 
 
+def _loss_shaped(ctx: Context, grad: Array) -> Array:
+    """A gradient that depends on one operand only, broadcast to the loss's shape: the other
+    operand may have more elements, and the engine sums broadcast copies back, never spreads."""
+    return backend.namespace(grad).broadcast_to(grad, ctx.loss_shape)
+
+
 class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def forward(ctx: Context, logits: Array, target: Array, reduction: str) -> Array:
@@ -48,7 +54,7 @@ class BinaryCrossEntropyWithLogits(Function):
         logits, target = ctx.saved_arrays
         g = _grad_scale(ctx, grad_out)
         grad_x = g * (_sigmoid(logits) - target) if ctx.needs_input_grad[0] else None
-        grad_y = g * -logits if ctx.needs_input_grad[1] else None
+        grad_y = _loss_shaped(ctx, g * -logits) if ctx.needs_input_grad[1] else None
         return grad_x, grad_y
 
 
@@ -73,7 +79,7 @@ class BinaryCrossEntropy(Function):
             # d/dp = (p - y) / (p (1 - p)), with PyTorch's floor of 1e-12 on the denominator
             grad_p = g * (p - target) / xp.maximum(p * (1.0 - p), 1e-12)
         if ctx.needs_input_grad[1]:
-            grad_y = g * (log_1mp - log_p)
+            grad_y = _loss_shaped(ctx, g * (log_1mp - log_p))
         return grad_p, grad_y
 
 
