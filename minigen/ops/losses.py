@@ -58,13 +58,21 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_x, grad_y
 
 
+def _log_floored(log: Any, p: Array, edge: float) -> Array:
+    """``max(log(p), -100)``, where ``p == edge`` (log of 0) is -100 directly: computing
+    log(0) = -inf and clamping it would warn on every saturated sigmoid output."""
+    xp = backend.namespace(p)
+    at_edge = p == edge
+    return xp.where(at_edge, -100.0, xp.clip(log(xp.where(at_edge, 0.5, p)), -100.0, None))
+
+
 class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, p: Array, target: Array, reduction: str) -> Array:
         xp = backend.namespace(p)
         # PyTorch clamps each log at -100, so p = 0 or 1 gives a large finite loss, not inf.
-        log_p = xp.clip(xp.log(p), -100.0, None)
-        log_1mp = xp.clip(xp.log1p(-p), -100.0, None)
+        log_p = _log_floored(xp.log, p, edge=0.0)
+        log_1mp = _log_floored(lambda q: xp.log1p(-q), p, edge=1.0)
         ctx.save_for_backward(p, target, log_p, log_1mp)
         loss = -(target * log_p + (1.0 - target) * log_1mp)
         return _reduce(ctx, loss, reduction)
