@@ -292,7 +292,7 @@ def run_backward(root: Any, grad: Array, retain_graph: bool) -> None:
         ctx = node
         if ctx.out_ref is not None and ctx.out_ref() is not None:
             _accumulate_leaf(ctx.out_ref(), grad_out)
-        ctx.saved_arrays  # raises a clear error if a previous backward freed them
+        _ = ctx.saved_arrays  # raises a clear error if a previous backward freed them
         in_grads = ctx.fn.backward(ctx, grad_out)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)

@@ -6,7 +6,8 @@ came from."""
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from minigen import backend
 from minigen.autograd import Context, Function
