@@ -42,7 +42,9 @@ DEVICES = [
 ]
 
 
-@pytest.fixture(params=DEVICES)
+# Session-scoped: it is only a name, and hypothesis refuses function-scoped fixtures in @given
+# tests (their state would be shared by all the examples of one test).
+@pytest.fixture(params=DEVICES, scope="session")
 def device(request: pytest.FixtureRequest) -> str:
     """The array kind under test: 'cpu' (NumPy), 'strict' (array-api-strict), 'cuda' (CuPy)."""
     return request.param

@@ -1,0 +1,171 @@
+"""Property tests of the ops a network is made of: matmul and linear, the activations, softmax
+and log_softmax, and the losses (each reduction)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigen
+from minigen.testing import strategies as mst
+from tests.opcheck import check_op, host
+
+ACTIVATIONS = {  # name: (function, NumPy reference, domain, Function class)
+    "relu": (minigen.relu, lambda h: np.maximum(h, 0.0), mst.away_from_kinks, "ReLU"),
+    "sigmoid": (minigen.sigmoid, lambda h: 1 / (1 + np.exp(-h)), mst.real, "Sigmoid"),
+    "tanh": (minigen.tanh, np.tanh, mst.real, "Tanh"),
+    "softplus": (minigen.softplus, lambda h: np.logaddexp(0.0, h), mst.real, "Softplus"),
+    "log_sigmoid": (minigen.log_sigmoid, lambda h: -np.logaddexp(0.0, -h), mst.real,
+                    "LogSigmoid"),
+}
+TARGETS = mst.interval(0.0, 1.0, "targets")  # BCE targets: labels 0 and 1, or soft ones
+
+LOSSES = {  # name: (elementwise NumPy reference, domain of the input, Function class)
+    "binary_cross_entropy": (lambda p, y: -(y * np.log(p) + (1 - y) * np.log1p(-p)),
+                             mst.unit_interval_open, "BinaryCrossEntropy"),
+    "binary_cross_entropy_with_logits": (
+        lambda x, y: np.logaddexp(0.0, x) - x * y, mst.real, "BinaryCrossEntropyWithLogits"),
+    "mse_loss": (lambda a, b: (a - b) ** 2, mst.real, "MSELoss"),
+}
+
+COVERED_OPS = {op for *_, op in ACTIVATIONS.values()} | {op for *_, op in LOSSES.values()} | {
+    "MatMul", "Linear", "LeakyReLU", "Softmax", "LogSoftmax"}
+COVERED_FUNCTIONS = set(ACTIVATIONS) | set(LOSSES) | {
+    "matmul", "linear", "leaky_relu", "softmax", "log_softmax"}
+
+
+# ------------------------------------------------------------------------- matmul, linear
+
+
+@st.composite
+def matmul_shapes(draw):
+    """Vectors, matrices, and stacks of matrices whose batch dimensions broadcast."""
+    n, k, m = (draw(st.integers(1, 3), label=s) for s in "nkm")
+    batch_a, batch_b = draw(mst.broadcastable_shapes(2, max_dims=2, max_side=3), label="batch")
+    shape_a = (k,) if draw(st.booleans(), label="a is a vector") else batch_a + (n, k)
+    shape_b = (k,) if draw(st.booleans(), label="b is a vector") else batch_b + (k, m)
+    return shape_a, shape_b
+
+
+@given(data=st.data())
+def test_matmul(device, data):
+    shape_a, shape_b = data.draw(matmul_shapes(), label="shapes")
+    a = data.draw(mst.tensors(shape_a, device=device), label="a")
+    b = data.draw(mst.tensors(shape_b, device=device), label="b")
+    check_op(minigen.matmul, [a, b], np.matmul, "MatMul")
+    check_op(lambda s, t: s @ t, [a, b], np.matmul, "MatMul")
+
+
+@given(data=st.data())
+def test_linear(device, data):
+    n_in, n_out = (data.draw(st.integers(1, 3), label=s) for s in ("in", "out"))
+    lead = data.draw(mst.shapes(max_dims=2, max_side=3), label="leading dims")
+    x = data.draw(mst.tensors(lead + (n_in,), device=device), label="x")
+    weight = data.draw(mst.tensors((n_out, n_in), device=device), label="weight")
+    if data.draw(st.booleans(), label="with bias"):
+        bias = data.draw(mst.tensors((n_out,), device=device), label="bias")
+        check_op(minigen.linear, [x, weight, bias], lambda h, w, b: h @ w.T + b, "Linear")
+    else:
+        check_op(minigen.linear, [x, weight], lambda h, w: h @ w.T, "Linear")
+
+
+# ------------------------------------------------------------------------- activations
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@given(data=st.data())
+def test_activation(device, name, data):
+    fn, reference, domain, op = ACTIVATIONS[name]
+    x = data.draw(mst.tensors(device=device, elements=domain), label="x")
+    check_op(fn, [x], reference, op)
+
+
+@given(data=st.data())
+def test_leaky_relu(device, data):
+    slope = data.draw(st.sampled_from([0.01, 0.2]), label="negative_slope")
+    x = data.draw(mst.tensors(device=device, elements=mst.away_from_kinks), label="x")
+    check_op(lambda t: minigen.leaky_relu(t, slope), [x],
+             lambda h: np.where(h > 0, h, slope * h), "LeakyReLU")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "log_sigmoid", "tanh"])
+def test_activation_is_finite_at_extreme_inputs(device, name, dtype):
+    """The stable forms never overflow: no inf or NaN in value or gradient at +-1000."""
+    fn, reference, *_ = ACTIVATIONS[name]
+    values = [-1000.0, -60.0, 0.0, 60.0, 1000.0]
+    x = minigen.tensor(values, dtype=dtype, device=device, requires_grad=True)
+    out = fn(x)
+    with np.errstate(over="ignore"):  # the reference itself may overflow to the right limit
+        expected = reference(np.asarray(values))
+    np.testing.assert_allclose(host(out), expected, rtol=1e-6)
+    out.sum().backward()
+    assert np.isfinite(host(x.grad)).all()
+
+
+def _log_softmax(h, dim):
+    shifted = h - np.max(h, axis=dim, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(data=st.data())
+def test_softmax(device, name, data):
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1), label="dim")
+    reference = _log_softmax if name == "log_softmax" else (
+        lambda h, d: np.exp(_log_softmax(h, d)))
+    check_op(lambda t: getattr(minigen, name)(t, dim), [x], lambda h: reference(h, dim),
+             "LogSoftmax" if name == "log_softmax" else "Softmax")
+
+
+# ------------------------------------------------------------------------- losses
+
+
+def _reduce(loss, reduction):
+    return {"none": loss, "sum": np.sum(loss), "mean": np.mean(loss)}[reduction]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@given(data=st.data())
+def test_loss(device, name, reduction, data):
+    elementwise, domain, op = LOSSES[name]
+    shape_in, shape_target = data.draw(mst.broadcastable_shapes(2), label="shapes")
+    x = data.draw(mst.tensors(shape_in, device=device, elements=domain), label="input")
+    target = data.draw(mst.tensors(shape_target, device=device,
+                                   elements=mst.real if name == "mse_loss" else TARGETS,
+                                   requires_grad=data.draw(st.booleans())), label="target")
+    fn = getattr(minigen, name)
+    check_op(lambda a, b: fn(a, b, reduction=reduction), [x, target],
+             lambda a, b: _reduce(elementwise(a, b), reduction), op)
+
+
+def test_binary_cross_entropy_clamps_each_log_at_minus_100(device):
+    """PyTorch's rule: p = 0 or 1 gives a loss of 100 per element, not inf."""
+    p = minigen.tensor([0.0, 1.0, 0.0, 1.0], dtype="float64", device=device,
+                       requires_grad=True)
+    y = minigen.tensor([1.0, 0.0, 0.0, 1.0], dtype="float64", device=device)
+    loss = minigen.binary_cross_entropy(p, y, reduction="none")
+    np.testing.assert_allclose(host(loss), [100.0, 100.0, 0.0, 0.0])
+    loss.sum().backward()
+    assert np.isfinite(host(p.grad)).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bce_with_logits_is_stable_at_extreme_logits(device, dtype):
+    x = minigen.tensor([-1000.0, -100.0, 100.0, 1000.0], dtype=dtype, device=device,
+                       requires_grad=True)
+    y = minigen.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype, device=device)
+    loss = minigen.binary_cross_entropy_with_logits(x, y, reduction="none")
+    np.testing.assert_allclose(host(loss), [1000.0, 0.0, 0.0, 1000.0], atol=1e-30)
+    loss.sum().backward()
+    # sigmoid(x) - y: -1, e^-100, -e^-100 and 1, all to within float32's subnormals
+    np.testing.assert_allclose(host(x.grad), [-1.0, 0.0, 0.0, 1.0], atol=1e-40)
+
+
+def test_loss_rejects_an_unknown_reduction():
+    with pytest.raises(ValueError, match="reduction"):
+        minigen.mse_loss(minigen.zeros(2), minigen.zeros(2), reduction="avg")

@@ -1,0 +1,196 @@
+"""Property tests of the shape and indexing ops: each routes values (forward) and gradients
+(backward) without arithmetic, so the NumPy reference is exact and gradcheck is too.
+
+Where an op leaves the shape unchanged (``reshape`` to the same shape, ``squeeze`` of nothing)
+minigen returns the input itself, as a no-op; those examples check ``op=None``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigen
+from minigen.testing import strategies as mst
+from tests.opcheck import check_op, host
+
+COVERED_OPS = {"Reshape", "Permute", "Expand", "GetItem", "Cat", "Stack", "Pad"}
+COVERED_FUNCTIONS = {"reshape", "permute", "transpose", "flatten", "unsqueeze", "squeeze",
+                     "expand", "getitem", "cat", "stack", "pad"}
+
+
+def _signed(draw, axis: int, ndim: int) -> int:
+    """``axis`` written as it is or counted from the end (negative), as the test draws."""
+    return axis - ndim if draw(st.booleans()) else axis
+
+
+@st.composite
+def target_shapes(draw, size: int):
+    """A shape of 0 to 3 dimensions with ``size`` elements, maybe with one -1."""
+    candidates = [()] if size == 1 else []
+    divisors = [d for d in range(1, size + 1) if size % d == 0]
+    candidates += [(size,)] + [(d, size // d) for d in divisors]
+    candidates += [(d, e, size // (d * e)) for d in divisors for e in divisors
+                   if size % (d * e) == 0]
+    shape = list(draw(st.sampled_from(candidates)))
+    if shape and draw(st.booleans()):
+        shape[draw(st.integers(0, len(shape) - 1))] = -1
+    return tuple(shape)
+
+
+@given(data=st.data())
+def test_reshape(device, data):
+    x = data.draw(mst.tensors(device=device), label="x")
+    shape = data.draw(target_shapes(x.numel()), label="shape")
+    expected = np.reshape(host(x), shape).shape
+    op = None if expected == x.shape else "Reshape"
+    check_op(lambda t: minigen.reshape(t, shape), [x], lambda h: np.reshape(h, shape), op)
+    check_op(lambda t: t.reshape(*shape), [x], lambda h: np.reshape(h, shape), op)
+
+
+@given(data=st.data())
+def test_permute(device, data):
+    x = data.draw(mst.tensors(device=device), label="x")
+    order = data.draw(st.permutations(range(x.ndim)), label="order")
+    dims = tuple(_signed(data.draw, d, x.ndim) for d in order)
+    check_op(lambda t: minigen.permute(t, dims), [x], lambda h: np.transpose(h, order),
+             "Permute")
+
+
+@given(data=st.data())
+def test_transpose(device, data):
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    d0, d1 = (data.draw(st.integers(-x.ndim, x.ndim - 1), label=f"dim{i}") for i in (0, 1))
+    check_op(lambda t: minigen.transpose(t, d0, d1), [x], lambda h: np.swapaxes(h, d0, d1),
+             "Permute")
+
+
+@given(data=st.data())
+def test_flatten(device, data):
+    x = data.draw(mst.tensors(device=device), label="x")
+    n = max(x.ndim, 1)
+    start, end = (data.draw(st.integers(-n, n - 1), label=k) for k in ("start", "end"))
+    assume(start % n <= end % n)
+    s, e = start % n, end % n
+    expected_shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    op = None if expected_shape == x.shape else "Reshape"
+    check_op(lambda t: minigen.flatten(t, start, end), [x],
+             lambda h: np.reshape(h, expected_shape), op)
+
+
+@given(data=st.data())
+def test_unsqueeze(device, data):
+    x = data.draw(mst.tensors(device=device), label="x")
+    dim = data.draw(st.integers(-x.ndim - 1, x.ndim), label="dim")
+    check_op(lambda t: minigen.unsqueeze(t, dim), [x], lambda h: np.expand_dims(h, dim),
+             "Reshape")
+
+
+@given(data=st.data())
+def test_squeeze(device, data):
+    x = data.draw(mst.tensors(shape=mst.shapes(max_side=2), device=device), label="x")
+    # (dim=-1 of a 0-d tensor, which PyTorch accepts, is refused by minigen: not drawn.)
+    dim = data.draw(st.none() | st.integers(-x.ndim, max(x.ndim, 1) - 1), label="dim")
+    # PyTorch's rule: squeeze(dim) removes dim only if its size is 1, and is otherwise a no-op.
+    keep = [i for i, n in enumerate(x.shape)
+            if n != 1 or (dim is not None and i != dim % max(x.ndim, 1))]
+    shape = tuple(x.shape[i] for i in keep)
+    check_op(lambda t: minigen.squeeze(t, dim), [x], lambda h: np.reshape(h, shape),
+             None if shape == x.shape else "Reshape")
+
+
+@given(data=st.data())
+def test_expand(device, data):
+    target = data.draw(mst.shapes(), label="target")
+    lead = data.draw(st.integers(0, len(target)), label="missing leading dims")
+    source = tuple(n if data.draw(st.booleans()) else 1 for n in target[lead:])
+    x = data.draw(mst.tensors(source, device=device), label="x")
+    # -1 keeps a dimension of the source as it is (only where the source has one).
+    shape = tuple(-1 if i >= lead and data.draw(st.booleans()) else n
+                  for i, n in enumerate(target))
+    expected = tuple(source[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    check_op(lambda t: minigen.expand(t, shape), [x], lambda h: np.broadcast_to(h, expected),
+             "Expand")
+    check_op(lambda t: t.expand(*shape), [x], lambda h: np.broadcast_to(h, expected), "Expand")
+
+
+@given(data=st.data())
+def test_getitem_basic(device, data):
+    """Ints (negative too), slices (any step, empty ones too), None and Ellipsis."""
+    x = data.draw(mst.tensors(device=device), label="x")
+    key = data.draw(hnp.basic_indices(x.shape, allow_newaxis=True), label="key")
+    check_op(lambda t: t[key], [x], lambda h: h[key], "GetItem")
+
+
+@given(data=st.data())
+def test_getitem_integer_array(device, data):
+    """``x[idx]`` and ``x[:, idx]``: a gather; repeated indices add their gradients up."""
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    axis = data.draw(st.integers(0, x.ndim - 1), label="axis")
+    n = x.shape[axis]
+    index = data.draw(st.lists(st.integers(-n, n - 1), max_size=5), label="index")
+    if data.draw(st.booleans(), label="index as a tensor"):
+        idx = minigen.tensor(index, dtype=minigen.int64, device=device)
+    else:
+        idx = index
+    key = (slice(None),) * axis + (idx,)
+    check_op(lambda t: t[key], [x],
+             lambda h: np.take(h, np.asarray(index, dtype=np.int64), axis=axis), "GetItem")
+
+
+def test_getitem_repeated_indices_accumulate(device):
+    x = minigen.tensor([1.0, 2.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    x[[2, 0, 2, 2]].sum().backward()
+    np.testing.assert_array_equal(host(x.grad), [1.0, 0.0, 3.0])
+
+
+@given(data=st.data())
+def test_cat(device, data):
+    base = data.draw(mst.shapes(min_dims=1), label="shape")
+    axis = data.draw(st.integers(0, len(base) - 1), label="axis")
+    sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3), label="sizes")
+    parts = [data.draw(mst.tensors(base[:axis] + (k,) + base[axis + 1:], device=device),
+                       label=f"part{i}") for i, k in enumerate(sizes)]
+    dim = _signed(data.draw, axis, len(base))
+    check_op(lambda *ts: minigen.cat(ts, dim), parts,
+             lambda *hs: np.concatenate(hs, axis=dim), "Cat")
+
+
+@given(data=st.data())
+def test_stack(device, data):
+    shape = data.draw(mst.shapes(), label="shape")
+    count = data.draw(st.integers(1, 3), label="count")
+    parts = [data.draw(mst.tensors(shape, device=device), label=f"part{i}")
+             for i in range(count)]
+    dim = data.draw(st.integers(-len(shape) - 1, len(shape)), label="dim")
+    check_op(lambda *ts: minigen.stack(ts, dim), parts, lambda *hs: np.stack(hs, axis=dim),
+             "Stack")
+
+
+@given(data=st.data())
+def test_pad(device, data):
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    pairs = data.draw(st.integers(1, x.ndim), label="padded dims")
+    pad = data.draw(st.lists(st.integers(0, 2), min_size=2 * pairs, max_size=2 * pairs),
+                    label="pad")
+    value = data.draw(st.sampled_from([0.0, -1.5]), label="value")
+    # PyTorch's order: the LAST dimension's (before, after) comes first.
+    widths = [(0, 0)] * (x.ndim - pairs) + [(pad[2 * i], pad[2 * i + 1])
+                                            for i in reversed(range(pairs))]
+    check_op(lambda t: minigen.pad(t, pad, value), [x],
+             lambda h: np.pad(h, widths, constant_values=value), "Pad")
+
+
+@pytest.mark.parametrize("bad", [lambda x: x.reshape(5), lambda x: x.expand(3, 3),
+                                 lambda x: minigen.cat([x, x.T], 0),
+                                 lambda x: minigen.stack([x, x.T]),
+                                 lambda x: minigen.pad(x, (1,))])
+def test_shape_errors_name_the_shapes(bad):
+    x = minigen.zeros(2, 3)
+    with pytest.raises(minigen.ShapeError, match=r"\(2, 3\)|\(1,\)"):
+        bad(x)
