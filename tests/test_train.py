@@ -1,0 +1,155 @@
+"""Training runs: exact resume (after an epoch, after Ctrl-C mid-epoch), the NaN stop, and
+what a run writes. Tiny data and networks: each run takes a second or two."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen.data import MNIST, DataLoader
+from minigen.errors import CheckpointError
+from minigen.models import VAE, gan
+from minigen.train import NonFiniteLossError, TrainingInterrupted, train_gan, train_vae
+
+pytestmark = pytest.mark.slow
+
+
+def images(n: int = 64, low: float = 0.0) -> np.ndarray:
+    x = MNIST(source="sample").images[:n]
+    return x * (1 - low) + low
+
+
+class Tamper:
+    """A DataLoader stand-in that passes batches through and, at one (epoch, batch), sends
+    itself SIGINT (a user's Ctrl-C), raises KeyboardInterrupt, or poisons the batch with NaN."""
+
+    def __init__(self, loader: DataLoader, epoch: int, batch: int, action: str):
+        self.loader, self.at, self.action, self.epochs = loader, (epoch, batch), action, 0
+        self.batch_size = loader.batch_size
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def state_dict(self) -> dict:
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loader.load_state_dict(state)
+
+    def __iter__(self):
+        self.epochs += 1
+        for b, batch in enumerate(self.loader, start=1):
+            if (self.epochs, b) == self.at:
+                if self.action == "sigint":
+                    signal.raise_signal(signal.SIGINT)
+                elif self.action == "raise":
+                    raise KeyboardInterrupt
+                else:
+                    batch = batch * float("nan")
+            yield batch
+
+
+def vae_run(out: Path, epochs: int, resume=None, tamper=None, posterior="diagonal"):
+    minigen.manual_seed(0)
+    loader = DataLoader(images(), 16, shuffle=True, seed=1)
+    if tamper:
+        loader = Tamper(loader, *tamper)
+    test = DataLoader(images(32), 16)
+    return train_vae(VAE(posterior=posterior), loader, test, epochs=epochs, out=out, seed=0,
+                     resume=resume, progress=False)
+
+
+def gan_run(out: Path, epochs: int, resume=None, tamper=None, k: int = 1):
+    minigen.manual_seed(0)
+    loader = DataLoader(images(low=-1.0), 16, shuffle=True, seed=1)
+    if tamper:
+        loader = Tamper(loader, *tamper)
+    G = gan.Generator(latent_dim=8, hidden=(32,))
+    D = gan.Discriminator(hidden=(32,), dropout=0.3)  # dropout draws random numbers too
+    return train_gan(G, D, loader, epochs=epochs, out=out, seed=0, resume=resume,
+                     progress=False, k=k)
+
+
+def same_numbers(a: dict, b: dict) -> None:
+    assert a["batch"] == b["batch"]  # every per-batch loss, bit for bit
+    for name in a["epoch"]:
+        if name != "time":
+            assert a["epoch"][name] == b["epoch"][name], name
+    for x, y in zip(a["samples"], b["samples"]):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("run", [vae_run, gan_run])
+def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path: Path, run) -> None:
+    whole = run(tmp_path / "whole", 3)
+    run(tmp_path / "split", 1)
+    resumed = run(tmp_path / "split", 3, resume=tmp_path / "split" / "checkpoint.npz")
+    same_numbers(whole, resumed)
+    assert len(resumed["epoch"]["time"]) == 3
+
+
+@pytest.mark.parametrize("run", [vae_run, gan_run])
+def test_ctrl_c_saves_mid_epoch_and_resumes_exactly(tmp_path: Path, run) -> None:
+    whole = run(tmp_path / "whole", 2)
+    with pytest.raises(TrainingInterrupted, match="Resume with") as info:
+        run(tmp_path / "cut", 2, tamper=(2, 2, "sigint"))
+    saved = minigen.load(info.value.checkpoint)
+    assert (saved["epoch"], saved["batch"]) == (1, 2)  # stopped after the batch it was in
+    resumed = run(tmp_path / "cut", 2, resume=info.value.checkpoint)
+    same_numbers(whole, resumed)
+
+
+def test_gan_with_k_discriminator_steps_resumes_exactly(tmp_path: Path) -> None:
+    whole = gan_run(tmp_path / "whole", 2, k=3)
+    assert len(whole["batch"]["g_loss"]) == len(whole["batch"]["d_loss"]) // 3
+    with pytest.raises(TrainingInterrupted):
+        gan_run(tmp_path / "cut", 2, tamper=(2, 1, "sigint"), k=3)
+    same_numbers(whole, gan_run(tmp_path / "cut", 2, k=3,
+                                resume=tmp_path / "cut" / "checkpoint.npz"))
+
+
+def test_keyboard_interrupt_inside_a_batch_keeps_the_last_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(TrainingInterrupted, match="intact") as info:
+        vae_run(tmp_path, 3, tamper=(2, 3, "raise"))
+    assert info.value.checkpoint == tmp_path / "checkpoint.npz"
+    assert (minigen.load(info.value.checkpoint)["epoch"]) == 1
+
+
+@pytest.mark.parametrize("run", [vae_run, gan_run])
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path, run) -> None:
+    run(tmp_path, 1)
+    path = tmp_path / "checkpoint.npz"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(NonFiniteLossError, match="epoch 2, batch 2") as info:
+        run(tmp_path, 3, resume=path, tamper=(1, 2, "nan"))
+    assert str(path) in str(info.value)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest  # untouched
+    saved = minigen.load(path)
+    assert saved["epoch"] == 1
+    for state in saved["models"].values():
+        assert all(np.all(np.isfinite(t.numpy())) for t in state.values())
+
+
+def test_a_run_writes_its_figures_and_history(tmp_path: Path) -> None:
+    history = vae_run(tmp_path, 2, posterior="full")
+    for name in ("checkpoint.npz", "losses.png", "samples.gif", "samples/epoch_001.png",
+                 "samples/epoch_002.png"):
+        assert (tmp_path / name).is_file(), name
+    assert len(history["batch"]["loss"]) == 2 * 4
+    assert len(history["epoch"]["test_loss"]) == 2 and len(history["samples"]) == 2
+    assert history["samples"][0].shape == (64, 28, 28)
+    assert all(math.isfinite(v) for v in history["epoch"]["loss"])
+    epoch_mean = np.mean(history["batch"]["loss"][:4])
+    assert history["epoch"]["loss"][0] == pytest.approx(epoch_mean, rel=1e-12)
+
+
+def test_resuming_from_the_wrong_kind_of_run_is_refused(tmp_path: Path) -> None:
+    vae_run(tmp_path / "vae", 1)
+    with pytest.raises(CheckpointError, match="vae"):
+        gan_run(tmp_path / "gan", 1, resume=tmp_path / "vae" / "checkpoint.npz")
