@@ -1,0 +1,206 @@
+"""batch_norm and dropout: gradcheck with a random cotangent, the running statistics, train vs
+eval, the statistics of dropout's mask, and the errors. On NumPy, the strict device and CuPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigen
+from minigen import backend
+from minigen.errors import DTypeError, ShapeError
+from minigen.gradcheck import GradcheckError
+from minigen.ops.normalization import BatchNorm, batch_norm, dropout
+
+COVERED_OPS = {"BatchNorm", "Dropout"}
+COVERED_FUNCTIONS = {"batch_norm", "dropout"}
+
+EPS = 1e-5
+shapes = st.one_of(st.tuples(st.integers(2, 5), st.integers(1, 4)),
+                   st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+                             st.integers(1, 3)).filter(lambda s: s[0] * s[2] * s[3] > 1))
+
+
+def _tensor(host, device, requires_grad=False, dtype=minigen.float64):
+    return minigen.tensor(host, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _host(t):
+    return backend.to_numpy(t.data)
+
+
+def reference_batch_norm(x, mean, var, w, b):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    out = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + EPS)
+    if w is not None:
+        out = out * w.reshape(shape)
+    return out if b is None else out + b.reshape(shape)
+
+
+def _axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+# ------------------------------------------------------------------ batch_norm
+
+
+@given(shape=shapes, affine=st.booleans(), seed=st.integers(0, 2**16))
+def test_batch_norm_train_forward_and_running_stats(device, shape, affine, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 3 + 1
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    rm0, rv0 = rng.standard_normal(shape[1]), rng.random(shape[1]) + 0.5
+    rm, rv = _tensor(rm0, device), _tensor(rv0, device)
+    out = batch_norm(_tensor(x, device), rm, rv, _tensor(w, device) if affine else None,
+                     _tensor(b, device) if affine else None, training=True, momentum=0.3,
+                     eps=EPS)
+    mean, var = x.mean(axis=_axes(x)), x.var(axis=_axes(x))  # normalised by the BIASED var
+    expected = reference_batch_norm(x, mean, var, w if affine else None, b if affine else None)
+    np.testing.assert_allclose(_host(out), expected, rtol=1e-10, atol=1e-10)
+    # running averages: r = (1 - momentum) r + momentum stat, with the UNBIASED variance
+    np.testing.assert_allclose(_host(rm), 0.7 * rm0 + 0.3 * mean, rtol=1e-12)
+    np.testing.assert_allclose(_host(rv), 0.7 * rv0 + 0.3 * x.var(axis=_axes(x), ddof=1),
+                               rtol=1e-12)
+
+
+@given(shape=shapes, seed=st.integers(0, 2**16))
+def test_batch_norm_eval_uses_running_stats(device, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    rm0, rv0 = rng.standard_normal(shape[1]), rng.random(shape[1]) + 0.5
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    rm, rv = _tensor(rm0, device), _tensor(rv0, device)
+    out = batch_norm(_tensor(x, device), rm, rv, _tensor(w, device), _tensor(b, device),
+                     training=False)
+    np.testing.assert_allclose(_host(out), reference_batch_norm(x, rm0, rv0, w, b),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(_host(rm), rm0)  # eval leaves the running stats alone
+    np.testing.assert_array_equal(_host(rv), rv0)
+
+
+@settings(max_examples=15)
+@given(shape=shapes, training=st.booleans(), affine=st.booleans(), seed=st.integers(0, 2**16))
+def test_batch_norm_gradcheck(device, shape, training, affine, seed):
+    rng = np.random.default_rng(seed)
+    x = _tensor(rng.standard_normal(shape), device, True)
+    inputs = [x]
+    if affine:
+        inputs += [_tensor(rng.standard_normal(shape[1]), device, True),
+                   _tensor(rng.standard_normal(shape[1]), device, True)]
+    rm = _tensor(rng.standard_normal(shape[1]), device)
+    rv = _tensor(rng.random(shape[1]) + 0.5, device)
+
+    def fn(x, *affine_params):
+        return batch_norm(x, rm, rv, *affine_params, training=training)
+
+    assert minigen.gradcheck(fn, *inputs, seed=seed)
+    out = fn(*inputs)
+    assert out.grad_fn == "BatchNorm"
+
+
+def test_batch_norm_gradcheck_of_sum_cannot_see_a_zero_gradient(device, monkeypatch):
+    """In training, the rows of batch_norm(x) have mean 0 whatever x is, so sum(batch_norm(x))
+    is constant and its gradient is 0: a check through sum() passes a backward that returns
+    zeros. The random-cotangent gradcheck catches it."""
+    rng = np.random.default_rng(0)
+    x = _tensor(rng.standard_normal((6, 3)), device, True)
+
+    def fn(x):
+        return batch_norm(x, None, None, training=True)
+
+    fn(x).sum().backward()
+    assert np.abs(_host(x.grad)).max() < 1e-12  # the true gradient of the sum: zero
+    assert minigen.gradcheck(fn, x)  # the correct op passes the real check
+
+    def zero_input_grad(ctx, grad_out):
+        _, grad_w, grad_b = original(ctx, grad_out)
+        return grad_out * 0.0, grad_w, grad_b
+
+    original = BatchNorm.backward
+    monkeypatch.setattr(BatchNorm, "backward", staticmethod(zero_input_grad))
+    assert minigen.gradcheck(lambda x: fn(x).sum(), x)  # the broken op passes a sum() check
+    with pytest.raises(GradcheckError):
+        minigen.gradcheck(fn, x)  # ... and fails the random-cotangent one
+
+
+def test_batch_norm_float32_and_batch_last_layout(device):
+    """float32 in, float32 out and in every gradient; a conv output (batch-last memory) gives
+    the same numbers as a contiguous array."""
+    x = minigen.randn(4, 3, 5, 5, device=device)
+    w = minigen.randn(2, 3, 3, 3, device=device, requires_grad=True)
+    h = minigen.conv2d(x, w, padding=1)  # a (N, C, H, W) view of (C, H, W, N) memory
+    gamma = minigen.ones(2, device=device, requires_grad=True)
+    beta = minigen.zeros(2, device=device, requires_grad=True)
+    out = batch_norm(h, minigen.zeros(2, device=device), minigen.ones(2, device=device), gamma,
+                     beta, training=True)
+    out.backward(minigen.randn(*out.shape, device=device))
+    assert out.dtype == minigen.float32
+    assert all(t.grad.dtype == minigen.float32 for t in (w, gamma, beta))
+    hh = _host(h).astype(np.float64)
+    expected = reference_batch_norm(hh, hh.mean(axis=(0, 2, 3)), hh.var(axis=(0, 2, 3)), None,
+                                    None)
+    np.testing.assert_allclose(_host(out), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_batch_norm_errors():
+    x = minigen.randn(8, 3)
+    with pytest.raises(ShapeError, match=r"expected input of shape \(N, C\)"):
+        batch_norm(minigen.randn(8), None, None, training=True)
+    with pytest.raises(ShapeError, match=r"running_mean of shape \(4,\), expected \(3,\)"):
+        batch_norm(x, minigen.zeros(4), minigen.ones(3), training=True)
+    with pytest.raises(ShapeError, match=r"weight of shape \(2,\)"):
+        batch_norm(x, None, None, minigen.ones(2), training=True)
+    with pytest.raises(ShapeError, match="more than 1 value per channel"):
+        batch_norm(minigen.randn(1, 3), None, None, training=True)
+    with pytest.raises(ShapeError, match="eval mode"):
+        batch_norm(x, None, None, training=False)
+    with pytest.raises(DTypeError, match="float64"):
+        batch_norm(x, minigen.zeros(3, dtype=minigen.float64), minigen.ones(3), training=True)
+
+
+# ------------------------------------------------------------------ dropout
+
+
+@settings(max_examples=10)
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 5)), p=st.floats(0.05, 0.9),
+       seed=st.integers(0, 2**16))
+def test_dropout_gradcheck(device, shape, p, seed):
+    x = _tensor(np.random.default_rng(seed).standard_normal(shape), device, True)
+
+    def fn(x):
+        minigen.manual_seed(seed)  # the same mask on every call
+        return dropout(x, p)
+
+    assert minigen.gradcheck(fn, x, seed=seed)
+    assert fn(x).grad_fn == "Dropout"
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout_keeps_about_1_minus_p_and_the_mean(device, p):
+    n = 100_000
+    y = _host(dropout(minigen.ones(n, device=device), p))
+    kept = y != 0
+    assert set(np.unique(y)) <= {0.0, np.float32(1 / (1 - p))}
+    tolerance = 5 * np.sqrt(p * (1 - p) / n)  # five standard deviations of the kept fraction
+    assert abs(kept.mean() - (1 - p)) < tolerance
+    assert abs(y.mean() - 1.0) < tolerance / (1 - p)  # inverted dropout preserves the mean
+    assert y.dtype == np.float32
+
+
+def test_dropout_modes_and_errors(device):
+    x = minigen.randn(50, 4, device=device, requires_grad=True)
+    assert dropout(x, 0.5, training=False) is x
+    assert dropout(x, 0.0) is x
+    y = dropout(x, 1.0)
+    assert not np.any(_host(y))
+    y.backward(minigen.ones(50, 4, device=device))
+    assert not np.any(_host(x.grad))
+    minigen.manual_seed(3)
+    a = _host(dropout(x, 0.5))
+    minigen.manual_seed(3)
+    np.testing.assert_array_equal(_host(dropout(x, 0.5)), a)  # seeded: repeatable
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            dropout(x, bad)
