@@ -18,7 +18,6 @@ from pathlib import Path
 import minigen
 from minigen.viz import to_dot
 
-
 # %% [markdown]
 # ## 1. A graph, forward
 #

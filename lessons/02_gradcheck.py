@@ -21,7 +21,6 @@ import numpy as np
 
 import minigen
 
-
 # %% [markdown]
 # ## 1. Central differences by hand
 #

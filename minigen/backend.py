@@ -92,7 +92,7 @@ def as_dtype(dtype: DType | str | None) -> DType:
     return _DTYPES[key]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dtype_from_name(name: str) -> DType:
     return as_dtype(name)
 
@@ -137,7 +137,7 @@ class Device:
         return getattr(self.xp, dtype.name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _make_device(type: str, index: int) -> Device:
     if type == "cpu":
         import array_api_compat.numpy as xp_numpy

@@ -6,7 +6,8 @@ functions (``tensor``, ``zeros``, ``randn``...) make leaves in the default dtype
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from minigen import backend
 from minigen.autograd import TensorCore

@@ -1,0 +1,333 @@
+"""One training step of each of the report's models: minigen against PyTorch on the CPU.
+
+    python benchmarks/run.py [--repeats 20] [--batch-sizes 32,64,128,256,512] [--no-torch]
+
+For the VAE, the fully connected GAN and the DCGAN at batch 128, float32: the median time of
+one training step (forward, backward, Adam) for minigen and for the same architecture in
+PyTorch, measured in this process, interleaved in blocks, after warm-up; the ratio
+minigen/PyTorch with the spread (interquartile range of block ratios). Also: the share of a
+minigen step spent inside GEMMs (matmul), seconds per epoch of 60,000 images, step time
+against batch size, and the peak memory of one DCGAN step for each library (each measured in
+a fresh subprocess as the growth of peak resident memory over the step).
+
+PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0`` (the CPU build). Without
+it the peer columns are skipped. Results go to benchmarks/results/models.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigen
+from minigen import backend, optim
+from minigen.models import dcgan, discriminator_loss, gan, generator_loss, vae_loss
+from minigen.models.vae import VAE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BLOCK = 3  # steps timed in a row for one library before switching to the other
+
+try:
+    import torch
+    import torch.nn as tnn
+    import torch.nn.functional as tF
+except ImportError:  # the peer is optional
+    torch = None
+
+
+# ------------------------------------------------------------------ minigen steps
+
+
+def minigen_step(model: str, batch: int) -> Callable[[], None]:
+    """A closure running one full training step of ``model`` in minigen."""
+    minigen.manual_seed(0)
+    rng = np.random.default_rng(0)
+    if model == "vae":
+        net = VAE(latent_dim=2)
+        opt = optim.Adam(net.parameters(), lr=1e-3)
+        x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32))
+
+        def step() -> None:
+            opt.zero_grad()
+            loss, _, _ = vae_loss(net(x), x)
+            loss.backward()
+            opt.step()
+
+        return step
+    module = gan if model == "gan" else dcgan
+    g, d = module.Generator(), module.Discriminator()
+    opt_g = optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
+
+    def step() -> None:
+        z = minigen.randn(batch, 100)
+        fake = g(z)
+        opt_d.zero_grad()
+        discriminator_loss(d(real), d(fake.detach())).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        generator_loss(d(fake)).backward()
+        opt_g.step()
+
+    return step
+
+
+# ------------------------------------------------------------------ the PyTorch peer
+
+
+def torch_models(model: str) -> Any:
+    """The same architectures in PyTorch (see minigen/models/*.py for the originals)."""
+    if model == "vae":
+        class TorchVAE(tnn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc1, self.fc2 = tnn.Linear(784, 512), tnn.Linear(512, 256)
+                self.fc31, self.fc32 = tnn.Linear(256, 2), tnn.Linear(256, 2)
+                self.fc4, self.fc5 = tnn.Linear(2, 256), tnn.Linear(256, 512)
+                self.fc6 = tnn.Linear(512, 784)
+
+            def forward(self, x):
+                h = tF.relu(self.fc2(tF.relu(self.fc1(x.view(-1, 784)))))
+                mu, logvar = self.fc31(h), self.fc32(h)
+                z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+                return self.fc6(tF.relu(self.fc5(tF.relu(self.fc4(z))))), mu, logvar
+
+        return TorchVAE()
+    if model == "gan":
+        g = tnn.Sequential(tnn.Linear(100, 256), tnn.LeakyReLU(0.2), tnn.Linear(256, 512),
+                           tnn.LeakyReLU(0.2), tnn.Linear(512, 1024), tnn.LeakyReLU(0.2),
+                           tnn.Linear(1024, 784), tnn.Tanh(), tnn.Unflatten(1, (1, 28, 28)))
+        d = tnn.Sequential(tnn.Flatten(), tnn.Linear(784, 512), tnn.LeakyReLU(0.2),
+                           tnn.Dropout(0.3), tnn.Linear(512, 256), tnn.LeakyReLU(0.2),
+                           tnn.Dropout(0.3), tnn.Linear(256, 1))
+        return g, d
+    g = tnn.Sequential(tnn.Linear(100, 128 * 49), tnn.BatchNorm1d(128 * 49), tnn.ReLU(),
+                       tnn.Unflatten(1, (128, 7, 7)), tnn.ConvTranspose2d(128, 64, 4, 2, 1),
+                       tnn.BatchNorm2d(64), tnn.ReLU(), tnn.ConvTranspose2d(64, 1, 4, 2, 1),
+                       tnn.Tanh())
+    d = tnn.Sequential(tnn.Conv2d(1, 64, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Dropout(0.3),
+                       tnn.Conv2d(64, 128, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Dropout(0.3),
+                       tnn.Flatten(), tnn.Linear(128 * 49, 1))
+    return g, d
+
+
+def torch_step(model: str, batch: int) -> Callable[[], None]:
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    if model == "vae":
+        net = torch_models("vae")
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+
+        def step() -> None:
+            opt.zero_grad()
+            logits, mu, logvar = net(x)
+            bce = tF.binary_cross_entropy_with_logits(logits, x.view(-1, 784), reduction="sum")
+            kl = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - logvar - 1)
+            ((bce + kl) / batch).backward()
+            opt.step()
+
+        return step
+    g, d = torch_models(model)
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step() -> None:
+        fake = g(torch.randn(batch, 100))
+        opt_d.zero_grad()
+        (tF.binary_cross_entropy_with_logits(d(real), ones)
+         + tF.binary_cross_entropy_with_logits(d(fake.detach()), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        tF.binary_cross_entropy_with_logits(d(fake), ones).backward()
+        opt_g.step()
+
+    return step
+
+
+# ------------------------------------------------------------------ measurement
+
+
+def time_block(step: Callable[[], None], n: int = BLOCK) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - start) / n
+
+
+def compare(model: str, batch: int, repeats: int, peer: bool) -> dict[str, Any]:
+    """Interleaved blocks of minigen and PyTorch steps after warm-up; medians and spread."""
+    ours = minigen_step(model, batch)
+    theirs = torch_step(model, batch) if peer else None
+    for _ in range(3):
+        ours()
+        if theirs:
+            theirs()
+    mine, peer_times = [], []
+    for _ in range(repeats):
+        mine.append(time_block(ours))
+        if theirs:
+            peer_times.append(time_block(theirs))
+    result: dict[str, Any] = {"model": model, "batch": batch,
+                              "minigen_ms": 1e3 * statistics.median(mine)}
+    if theirs:
+        ratios = sorted(m / t for m, t in zip(mine, peer_times))
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        result.update(torch_ms=1e3 * statistics.median(peer_times),
+                      ratio=statistics.median(ratios), ratio_iqr=(q[0], q[2]))
+    return result
+
+
+def gemm_share(model: str, batch: int, steps: int = 10) -> float:
+    """The fraction of a minigen step spent inside matmul (every GEMM goes through it)."""
+    xp = backend.device("cpu").xp
+    original = xp.matmul
+    spent = [0.0]
+
+    def timed_matmul(a: Any, b: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        out = original(a, b, **kwargs)
+        spent[0] += time.perf_counter() - start
+        return out
+
+    step = minigen_step(model, batch)
+    step()
+    xp.matmul = timed_matmul
+    try:
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        total = time.perf_counter() - start
+    finally:
+        xp.matmul = original
+    return spent[0] / total
+
+
+def peak_memory_mb(library: str, model: str, batch: int) -> float:
+    """Growth of peak resident memory over 3 training steps, in a fresh subprocess (MiB).
+
+    The baseline is taken after the models and data are built, before the first step, so the
+    figure is what the steps themselves need: activations, saved arrays, gradients, buffers.
+    """
+    here = str(Path(__file__).resolve().parent)
+    code = (
+        f"import resource, sys; sys.path.insert(0, {here!r}); import run; "
+        f"step = run.{library}_step({model!r}, {batch}); "
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "[step() for _ in range(3)]; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KiB on Linux
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version(), "numpy": np.__version__,
+                            "cores": os.cpu_count(), "processor": platform.processor()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [(i.get("internal_api"), i.get("version"), i.get("num_threads"))
+                        for i in threadpool_info()]
+    except ImportError:
+        config = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
+        blas = config.get("Build Dependencies", {}).get("blas", {}) if config else {}
+        info["blas"] = f"{blas.get('name')} {blas.get('version')}"
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed blocks per library")
+    parser.add_argument("--batch-sizes", default="32,64,128,256,512")
+    parser.add_argument("--models", default="vae,gan,dcgan")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    peer = torch is not None and not args.no_torch
+    if torch is None and not args.no_torch:
+        print("PyTorch is not installed: peer columns skipped "
+              "(pip install torch==2.13.0 for the CPU build)")
+    if peer:
+        torch.set_num_threads(os.cpu_count() or 1)
+    models = args.models.split(",")
+    report: dict[str, Any] = {"machine": machine(), "steps": [], "scaling": [], "gemm_share": {},
+                              "peak_memory_mib": {}}
+    print(json.dumps(report["machine"]))
+    print(f"{'model':6} {'batch':>5} {'minigen ms':>11} {'torch ms':>9} {'ratio':>6}  IQR")
+    for model in models:
+        r = compare(model, 128, args.repeats, peer)
+        r["epoch_s_60k"] = r["minigen_ms"] / 1e3 * 60000 / 128
+        report["steps"].append(r)
+        _print_row(r)
+    for model in models:
+        for batch in (int(b) for b in args.batch_sizes.split(",")):
+            r = compare(model, batch, max(3, args.repeats // 3), peer)
+            report["scaling"].append(r)
+            _print_row(r)
+    for model in models:
+        report["gemm_share"][model] = gemm_share(model, 128)
+        print(f"{model}: {100 * report['gemm_share'][model]:.0f}% of a minigen step in GEMMs")
+    if not args.no_memory and "dcgan" in models:
+        for library in ("minigen", "torch") if peer else ("minigen",):
+            mib = peak_memory_mb(library, "dcgan", 128)
+            report["peak_memory_mib"][library] = mib
+            print(f"DCGAN step peak memory growth, {library}: {mib:.0f} MiB")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "models.json").write_text(json.dumps(report, indent=2))
+    (out / "models.md").write_text(markdown(report))
+    print(f"wrote {out / 'models.json'} and {out / 'models.md'}")
+    return report
+
+
+def _print_row(r: dict[str, Any]) -> None:
+    peer = (f"{r['torch_ms']:9.1f} {r['ratio']:6.2f}  {r['ratio_iqr'][0]:.2f}-"
+            f"{r['ratio_iqr'][1]:.2f}" if "torch_ms" in r else "")
+    print(f"{r['model']:6} {r['batch']:5d} {r['minigen_ms']:11.1f} {peer}")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"Machine: {m['cores']} cores, Python {m['python']}, NumPy {m['numpy']}, "
+             f"BLAS {m['blas']}" + (f", PyTorch {m['torch']}" if "torch" in m else ""), "",
+             "| model | batch | minigen ms/step | PyTorch ms/step | ratio (IQR) | "
+             "GEMM share | s/epoch (60k) |", "|---|---|---|---|---|---|---|"]
+    for r in report["steps"]:
+        peer = (f"{r['torch_ms']:.1f} | {r['ratio']:.2f} ({r['ratio_iqr'][0]:.2f}-"
+                f"{r['ratio_iqr'][1]:.2f})" if "torch_ms" in r else "- | -")
+        share = report["gemm_share"].get(r["model"], float("nan"))
+        lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} | "
+                     f"{100 * share:.0f}% | {r['epoch_s_60k']:.0f} |")
+    lines += ["", "Step time against batch size (ms):", "",
+              "| model | batch | minigen | PyTorch | ratio |", "|---|---|---|---|---|"]
+    for r in report["scaling"]:
+        peer = f"{r['torch_ms']:.1f} | {r['ratio']:.2f}" if "torch_ms" in r else "- | -"
+        lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} |")
+    if report["peak_memory_mib"]:
+        lines += ["", "Peak memory growth over DCGAN training steps (batch 128): " + ", ".join(
+            f"{k} {v:.0f} MiB" for k, v in report["peak_memory_mib"].items())]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
