@@ -241,6 +241,22 @@ def plot_vae_losses(train_losses: Sequence[float], test_losses: Sequence[float],
     return _save(fig, path)
 
 
+def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
+                title: str = "", ylabel: str = "loss") -> str:
+    """Several per-epoch curves on one plot, e.g. two runs' D losses side by side."""
+    fig = _figure((6, 4))
+    ax = fig.add_subplot()
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
 def save_reconstructions(images: Any, reconstructions: Any, path: str | os.PathLike,
                          nrow: int = 5, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
     """Test images (left) beside their reconstructions (right): the report's Figure 14."""

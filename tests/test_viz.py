@@ -27,6 +27,11 @@ def _sample_digits(n: int) -> np.ndarray:
     return np.random.default_rng(0).random((n, 28, 28), dtype=np.float32)
 
 
+def test_to_uint8_rounds_the_value_range() -> None:
+    x = np.array([[-1.0, 0.0, 1.0, 2.0]], np.float32).reshape(1, 2, 2)
+    np.testing.assert_array_equal(viz.to_uint8(x, (-1, 1)), [[[0, 128], [255, 255]]])
+
+
 def test_make_grid_places_each_image() -> None:
     x = _sample_digits(6)
     grid = viz.make_grid(x, nrow=3, padding=2)
@@ -92,6 +97,7 @@ def test_every_figure_writes_a_png(tmp_path: Path) -> None:
     _png(viz.save_reconstructions(x, x[::-1], tmp_path / "recon.png"))
     _png(viz.plot_gan_losses([1.3, 1.1], [0.7, 0.9], tmp_path / "gan.png"))
     _png(viz.plot_vae_losses([200.0, 170.0], [190.0, 175.0], tmp_path / "vae.png"))
+    _png(viz.plot_curves({"a": [1.0, 0.5, 0.2], "b": [1.0, 0.9]}, tmp_path / "curves.png"))
     codes = np.random.default_rng(0).normal(size=(50, 2))
     _png(viz.plot_latent_scatter(codes, np.arange(50) % 10, tmp_path / "scatter.png"))
     with pytest.raises(ValueError, match="2-D"):
