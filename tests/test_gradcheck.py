@@ -1,0 +1,170 @@
+"""minigen.gradcheck: it passes correct gradients and catches wrong ones, with a useful message.
+
+The central test here is the one that shows WHY the cotangent is random: a softmax-like op
+whose backward returns zeros passes a check of ``f(x).sum()`` but fails ours.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen import Function, backend
+from minigen.gradcheck import GradcheckError
+from tests.opcheck import host
+
+
+def leaf(shape, device="cpu", seed=0):
+    values = np.random.default_rng(seed).standard_normal(shape)
+    return minigen.tensor(values, dtype="float64", device=device, requires_grad=True)
+
+
+class ScaledSquare(Function):
+    """x^2, with a backward multiplied by ``factor`` (1 is correct; anything else a bug)."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_arrays
+        return grad_out * 2 * x * ScaledSquare.factor
+
+
+@pytest.fixture
+def wrong_by(request):
+    ScaledSquare.factor = request.param
+    yield request.param
+    ScaledSquare.factor = 1.0
+
+
+def test_a_correct_gradient_passes_in_both_modes(device):
+    x, y = leaf((3, 4), device), leaf((4,), device, seed=1)
+    for mode in ("full", "directional"):
+        assert minigen.gradcheck(lambda a, b: (a * b).tanh() / (1.0 + b * b), x, y, mode=mode)
+        assert minigen.gradcheck(ScaledSquare.apply, x, mode=mode)
+
+
+@pytest.mark.parametrize("wrong_by", [1.1], indirect=True)
+def test_a_wrong_gradient_fails_in_full_mode_naming_op_index_and_values(device, wrong_by):
+    x = leaf((2, 3), device)
+    with pytest.raises(GradcheckError) as error:
+        minigen.gradcheck(ScaledSquare.apply, x)
+    message = str(error.value)
+    assert "ScaledSquare" in message
+    match = re.search(r"worst element \((\d+), (\d+)\): analytic (\S+), numerical (\S+) ",
+                      message)
+    assert match, message
+    # The named element's two values are the true gradient J^T v at that element, one of
+    # them scaled by the bug: so their ratio is the factor.
+    analytic, numerical = float(match[3]), float(match[4])
+    assert analytic == pytest.approx(wrong_by * numerical, rel=1e-4)
+    assert "atol" in message and "rtol" in message
+
+
+@pytest.mark.parametrize("wrong_by", [1.1], indirect=True)
+def test_a_wrong_gradient_fails_in_directional_mode(device, wrong_by):
+    x = leaf((2, 3), device)
+    with pytest.raises(GradcheckError, match=r"ScaledSquare \(directional\).*= (\S+) .*= (\S+)"):
+        minigen.gradcheck(ScaledSquare.apply, x, mode="directional")
+
+
+class WrongAtOneElement(Function):
+    """2x, except that the backward forgets the gradient of element (1, 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        xp = backend.namespace(grad_out)
+        mask = xp.ones_like(grad_out)
+        mask[1, 2] = 0.0
+        return 2 * grad_out * mask
+
+
+def test_the_worst_element_is_the_wrong_one(device):
+    with pytest.raises(GradcheckError, match=r"worst element \(1, 2\).*1 of 12 elements"):
+        minigen.gradcheck(WrongAtOneElement.apply, leaf((3, 4), device))
+
+
+@pytest.mark.parametrize("wrong_by", [1 + 1e-5], indirect=True)
+def test_the_tolerances_are_the_ones_given(wrong_by):
+    x = leaf((3,))
+    assert minigen.gradcheck(ScaledSquare.apply, x)  # 1e-5 relative: inside rtol = 1e-3
+    with pytest.raises(GradcheckError):
+        minigen.gradcheck(ScaledSquare.apply, x, rtol=1e-7, atol=0.0)
+
+
+class SoftmaxWithZeroBackward(Function):
+    """softmax over the last axis with a WRONG backward that returns zeros.
+
+    Each output row sums to 1 whatever the input, so the gradient of ``out.sum()`` really is
+    zero, and a check that differentiates the sum cannot see the bug.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = backend.namespace(x)
+        e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+        return e / xp.sum(e, axis=-1, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return backend.namespace(grad_out).zeros_like(grad_out)
+
+
+def sum_based_check(fn, x, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """The check we do NOT do: compare d sum(f(x)) / dx with finite differences of the sum."""
+    x.grad = None
+    fn(x).sum().backward()
+    analytic = host(x.grad)
+    numerical = np.zeros(x.shape)
+    base = host(x.detach())
+    for i in np.ndindex(*x.shape):
+        step = np.zeros(x.shape)
+        step[i] = eps
+        plus = fn(minigen.tensor(base + step, dtype="float64", device=x.device)).sum().item()
+        minus = fn(minigen.tensor(base - step, dtype="float64", device=x.device)).sum().item()
+        numerical[i] = (plus - minus) / (2 * eps)
+    return bool(np.all(np.abs(analytic - numerical) <= atol + rtol * np.abs(numerical)))
+
+
+def test_a_random_cotangent_catches_what_a_sum_misses(device):
+    x = leaf((3, 4), device)
+    assert sum_based_check(SoftmaxWithZeroBackward.apply, x)  # the bug slips through...
+    with pytest.raises(GradcheckError, match="SoftmaxWithZeroBackward"):  # ... but not here
+        minigen.gradcheck(SoftmaxWithZeroBackward.apply, x)
+    with pytest.raises(GradcheckError, match="SoftmaxWithZeroBackward"):
+        minigen.gradcheck(SoftmaxWithZeroBackward.apply, x, mode="directional")
+    assert minigen.gradcheck(lambda t: minigen.softmax(t, -1), x)  # the real one passes
+
+
+def test_gradcheck_refuses_float32():
+    x = minigen.randn(3, requires_grad=True)
+    with pytest.raises(minigen.DTypeError, match="float64"):
+        minigen.gradcheck(minigen.tanh, x)
+
+
+def test_gradcheck_refuses_nonsense():
+    x = leaf((3,))
+    with pytest.raises(ValueError, match="requires_grad"):
+        minigen.gradcheck(minigen.tanh, x.detach())
+    with pytest.raises(ValueError, match="mode"):
+        minigen.gradcheck(minigen.tanh, x, mode="fast")
+    with pytest.raises(GradcheckError, match="does not depend"):
+        minigen.gradcheck(lambda t: minigen.zeros(3, dtype="float64"), x)
+
+
+def test_inputs_without_requires_grad_are_held_fixed(device):
+    x, c = leaf((2, 3), device), leaf((3,), device, seed=1).detach()
+    assert minigen.gradcheck(lambda a, b: a * b, x, c)
+    assert c.grad is None
