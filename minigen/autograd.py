@@ -17,7 +17,14 @@ import traceback
 import weakref
 from typing import Any
 
-from minigen.backend import Array, HostScalar, as_host_array, dtype_of, namespace
+from minigen.backend import (
+    Array,
+    HostScalar,
+    as_host_array,
+    dtype_of,
+    namespace,
+    quiet_floating_point,
+)
 from minigen.errors import AnomalyError, DeviceError, DTypeError, GraphError, ShapeError
 
 _grad_enabled = True
@@ -160,7 +167,8 @@ class Function:
             else:
                 arrays.append(a)
         ctx = Context()
-        out = cls.forward(ctx, *arrays, **kwargs)
+        with quiet_floating_point():  # inf and NaN are values, not warnings
+            out = cls.forward(ctx, *arrays, **kwargs)
         if isinstance(out, HostScalar):  # NumPy turns 0-d results into scalars: undo that
             out = as_host_array(out)
         result = first._make(out)
@@ -242,7 +250,8 @@ class TensorCore:
                 f"backward() got a gradient of shape {tuple(gradient.shape)} for a tensor of "
                 f"shape {tuple(self.data.shape)}"
             )
-        run_backward(self._ctx if self._ctx is not None else self, gradient, retain_graph)
+        with quiet_floating_point():
+            run_backward(self._ctx if self._ctx is not None else self, gradient, retain_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""

@@ -207,6 +207,12 @@ HostScalar = np.generic  # what NumPy returns for a 0-d result (np.float32(1.0),
 as_host_array = np.asarray
 
 
+def quiet_floating_point() -> Any:
+    """A context in which overflow, 0/0 and log(-1) give inf or NaN silently, as in PyTorch
+    (NumPy would also print a RuntimeWarning). :func:`minigen.detect_anomaly` finds them."""
+    return np.errstate(all="ignore")
+
+
 def device_of(x: Array) -> Device:
     if isinstance(x, (np.ndarray, np.generic)):
         return _make_device("cpu", 0)
