@@ -207,6 +207,12 @@ def _check_compatible(op: str, a: TensorCore, b: TensorCore) -> None:
             f"{op} got two dtypes, {a.dtype} and {b.dtype}; minigen never casts silently: "
             f"cast one with .to({a.dtype}) or .to({b.dtype})"
         )
+    if a.dtype.is_floating_point != b.dtype.is_floating_point:  # NumPy would give float64
+        floating, other = (a, b) if a.dtype.is_floating_point else (b, a)
+        raise DTypeError(
+            f"{op} got a {floating.dtype} tensor and a {other.dtype} tensor; minigen never "
+            f"casts silently: convert the {other.dtype} one with .to({floating.dtype})"
+        )
 
 
 class TensorCore:

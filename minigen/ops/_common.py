@@ -41,6 +41,11 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """Tensors (or numbers) for a broadcasting binary op, with a clear error if the shapes
     cannot broadcast."""
     a, b = ensure_tensor(a, b)
+    for t, other in ((a, b), (b, a)):  # an integer tensor and a float number: NumPy's float64
+        if (isinstance(t, Tensor) and not t.dtype.is_floating_point
+                and isinstance(other, float)):
+            raise DTypeError(f"{op} of a {t.dtype} tensor and the float {other}: the result "
+                             "would silently be float64; convert the tensor with .float()")
     shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
     if shape_a != shape_b:
         broadcast_shapes(shape_a, shape_b, op=op)

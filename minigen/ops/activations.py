@@ -145,11 +145,13 @@ class Softmax(Function):
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
+    check_floating(x, "relu")
     return ReLU.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, ``negative_slope * x`` otherwise."""
+    check_floating(x, "leaky_relu")
     return LeakyReLU.apply(x, negative_slope)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
+from minigen.errors import DTypeError
 from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
 from minigen.tensor import Tensor
 
@@ -260,10 +261,18 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
-    return Div.apply(*binary_operands(a, b, "div"))
+    """``a / b`` with broadcasting (true division: at least one operand must be floating)."""
+    a, b = binary_operands(a, b, "div")
+    if not any(isinstance(t, float) or (isinstance(t, Tensor) and t.dtype.is_floating_point)
+               for t in (a, b)):
+        raise DTypeError("div of integers would silently give float64: convert a tensor "
+                         "with .float() first")
+    return Div.apply(a, b)
 
 
 def neg(a: Tensor) -> Tensor:
+    if a.dtype == backend.bool_:
+        raise DTypeError("neg of a bool tensor: use ~ (logical not) or convert with .float()")
     return Neg.apply(a)
 
 
@@ -273,19 +282,23 @@ def pow(a: Any, b: Any) -> Tensor:
 
 
 def exp(a: Tensor) -> Tensor:
+    check_floating(a, "exp")
     return Exp.apply(a)
 
 
 def log(a: Tensor) -> Tensor:
+    check_floating(a, "log")
     return Log.apply(a)
 
 
 def log1p(a: Tensor) -> Tensor:
     """``log(1 + a)``, accurate for small ``a``."""
+    check_floating(a, "log1p")
     return Log1p.apply(a)
 
 
 def sqrt(a: Tensor) -> Tensor:
+    check_floating(a, "sqrt")
     return Sqrt.apply(a)
 
 
