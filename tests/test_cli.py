@@ -1,0 +1,67 @@
+"""The command line: quick `train` runs of each model and a quick `report` write every figure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import minigen
+from minigen.__main__ import _parser, _resume_command, main
+
+pytestmark = pytest.mark.slow
+
+RUN_FILES = ["checkpoint.npz", "losses.png", "samples.gif", "samples/epoch_001.png",
+             "samples/epoch_002.png", "latent_grid.png"]
+VAE_FILES = RUN_FILES + ["reconstructions.png", "latent_scatter.png"]
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "vae"])
+def test_quick_train_writes_every_figure(tmp_path: Path, model: str,
+                                         capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / model
+    assert main(["train", model, "--quick", "--data", "sample", "--out", str(out),
+                 "--no-progress"]) == 0
+    for name in VAE_FILES if model == "vae" else RUN_FILES:
+        assert (out / name).is_file(), name
+    assert "2 epochs" in capsys.readouterr().out
+
+
+def test_train_resume_continues_the_run(tmp_path: Path) -> None:
+    args = ["train", "vae", "--quick", "--data", "sample", "--out", str(tmp_path),
+            "--no-progress"]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+    history = minigen.load(tmp_path / "checkpoint.npz")["history"]
+    assert len(history["epoch"]["loss"]) == 2
+    assert main([*args, "--epochs", "2"]) == 0  # a fresh run from scratch, same seed
+    fresh = minigen.load(tmp_path / "checkpoint.npz")["history"]
+    assert fresh["batch"]["loss"] == history["batch"]["loss"]
+
+
+def test_quick_report_writes_the_page_and_every_figure(tmp_path: Path) -> None:
+    assert main(["report", "--quick", "--data", "sample", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    page = (tmp_path / "report.md").read_text()
+    linked = re.findall(r"\]\(([^)]+)\)", page)
+    assert len(linked) >= 17
+    for link in linked:
+        assert (tmp_path / link).is_file(), link
+    for figure in (4, 5, 7, 8, 9, 13, 14, 15):
+        assert f"*Figure {figure}:" in page
+    assert "| dcgan |" in page and "| full covariance |" in page
+
+
+def test_resume_command_points_at_the_run() -> None:
+    argv = ["train", "gan", "--epochs", "5", "--resume", "old.npz", "--seed", "3"]
+    args = _parser().parse_args(argv)
+    args.out = "runs/gan"
+    assert _resume_command(args, argv) == (
+        "python -m minigen train gan --epochs 5 --seed 3 --out runs/gan --resume")
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "train" in capsys.readouterr().out
