@@ -1,11 +1,13 @@
 """Micro-benchmark of the hot ops at the report's sizes (batch 128, float32, CPU).
 
-    python benchmarks/bench_ops.py [--repeats 30] [--contiguous] [--no-torch]
+    python benchmarks/bench_ops.py [--repeats 30] [--contiguous] [--no-torch] [--out DIR]
 
 For each op: the median time of a forward pass (graph recorded, as in training) and of a
 backward pass (a fresh forward, untimed, before each), for minigen and, when importable, for
 PyTorch on the CPU, measured interleaved in the same process after warm-up, and their ratio.
-PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0``.
+PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0``. Results also go to
+benchmarks/results/ops.json and ops.md. On a busy machine, pin both libraries to one thread
+(``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``) for steadier ratios.
 
 Layouts: inside the DCGAN a conv layer's input is either an image batch in the (N, C, H, W)
 layout or the output of another conv layer, which minigen leaves "batch last" in memory (see
@@ -16,11 +18,13 @@ layer what it gets in the DCGAN; ``--contiguous`` feeds plain (N, C, H, W) array
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +35,7 @@ from minigen import backend
 
 BATCH = 128
 BLOCK = 5  # timed steps in a row for one library
+RESULTS = Path(__file__).resolve().parent / "results"
 
 # name, kind, (C_in, C_out, H_in), input comes batch-last from a previous conv layer
 CONV_CASES = [
@@ -150,6 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--contiguous", action="store_true",
                         help="feed plain (N, C, H, W) arrays instead of the DCGAN's layouts")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
+    parser.add_argument("--out", default=str(RESULTS), help="folder for ops.json and ops.md")
     args = parser.parse_args(argv)
 
     torch = None
@@ -158,10 +164,13 @@ def main(argv: list[str] | None = None) -> dict:
             import torch
         except ImportError:
             print("PyTorch not found: minigen only. For the peer: pip install torch==2.13.0")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numpy {np.__version__}" + (f", torch {torch.__version__} "
-                                      f"({torch.get_num_threads()} threads)" if torch else ""))
-    print(f"batch {BATCH}, float32, median of {args.repeats} runs, times in ms\n")
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    about = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, NumPy "
+             f"{np.__version__} (OpenBLAS threads: {blas_threads})"
+             + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
+                if torch else "") + f"; batch {BATCH}, float32, median of {args.repeats} runs"
+             + (", contiguous inputs" if args.contiguous else ", the DCGAN's input layouts"))
+    print(about + "; times in ms\n")
 
     rng = np.random.default_rng(0)
     results = {}
@@ -213,7 +222,27 @@ def main(argv: list[str] | None = None) -> dict:
         pt = sum(r["torch_forward_ms"] + r["torch_backward_ms"] for r in results.values())
         print(f"\nall ops, forward + backward: minigen {mg:.1f} ms, torch {pt:.1f} ms, "
               f"ratio {mg / pt:.2f}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ops.json").write_text(json.dumps({"machine": about, "ops": results}, indent=2))
+    (out / "ops.md").write_text(_markdown(about, results))
+    print(f"wrote {out / 'ops.json'} and {out / 'ops.md'}")
     return results
+
+
+def _markdown(about: str, results: dict) -> str:
+    peer = all("torch_forward_ms" in r for r in results.values())
+    lines = [about, "", "| op | forward ms | backward ms |" + (
+        " PyTorch forward | PyTorch backward | ratio fwd | ratio bwd |" if peer else ""),
+        "|---|---|---|" + ("---|---|---|---|" if peer else "")]
+    for name, r in results.items():
+        line = f"| {name} | {r['forward_ms']:.2f} | {r['backward_ms']:.2f} |"
+        if peer:
+            line += (f" {r['torch_forward_ms']:.2f} | {r['torch_backward_ms']:.2f} | "
+                     f"{r['forward_ms'] / r['torch_forward_ms']:.2f} | "
+                     f"{r['backward_ms'] / r['torch_backward_ms']:.2f} |")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
