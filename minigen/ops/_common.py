@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from minigen import backend
@@ -52,17 +53,36 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     return a, b
 
 
+def is_int(x: Any) -> bool:
+    """A Python or NumPy integer (not a bool, not a float that happens to be whole)."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def normalize_axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """``dim`` (None, an int, or a tuple of ints, negatives allowed) as sorted positive axes."""
+    """``dim`` (None, an int, or a tuple of ints, negatives allowed) as sorted positive axes.
+
+    A 0-d tensor accepts dim 0 or -1 (as in PyTorch) and has no axes to reduce: ``()``.
+    """
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = (dim,) if is_int(dim) else dim
+    if not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims):
+        raise ShapeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
     out = []
     for d in dims:
-        if not -ndim <= d < max(ndim, 1):
+        if not -max(ndim, 1) <= d < max(ndim, 1):
             raise ShapeError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out)))
+        out.append(int(d) % max(ndim, 1))
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def single_axis(dim: Any, ndim: int, op: str) -> int:
+    """One axis (an int, negatives allowed) of a tensor with at least one dimension."""
+    if not is_int(dim):
+        raise ShapeError(f"{op}: dim must be an int, got {dim!r}")
+    if ndim == 0:
+        raise ShapeError(f"{op} needs a tensor with at least one dimension, got a 0-d tensor")
+    return normalize_axes(dim, ndim, op)[0]
 
 
 def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -78,7 +98,15 @@ def expand_to(grad: Array, reduced_shape: tuple[int, ...], shape: tuple[int, ...
     return xp.broadcast_to(xp.reshape(grad, reduced_shape), shape)
 
 
+def check_tensor(t: Any, op: str) -> None:
+    """A DTypeError unless ``t`` is a Tensor (the unary ops take no lists or numbers)."""
+    if not isinstance(t, Tensor):
+        raise DTypeError(f"{op} takes a Tensor, got {type(t).__name__}: wrap it in "
+                         "minigen.tensor()")
+
+
 def check_floating(t: Tensor, op: str) -> None:
+    check_tensor(t, op)
     if not t.dtype.is_floating_point:
         raise DTypeError(f"{op} needs a floating tensor, got {t.dtype}: cast with .float()")
 

@@ -3,10 +3,13 @@ of elementwise ops, and stable at extreme inputs)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.ops._common import check_floating, normalize_axes
+from minigen.errors import ShapeError
+from minigen.ops._common import check_floating, single_axis
 from minigen.tensor import Tensor
 
 
@@ -152,6 +155,8 @@ def relu(x: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, ``negative_slope * x`` otherwise."""
     check_floating(x, "leaky_relu")
+    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
     return LeakyReLU.apply(x, negative_slope)
 
 
@@ -181,10 +186,18 @@ def log_sigmoid(x: Tensor) -> Tensor:
 def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``."""
     check_floating(x, "softmax")
-    return Softmax.apply(x, normalize_axes(dim, x.ndim, "softmax")[0])
+    return Softmax.apply(x, _softmax_axis(x, dim, "softmax"))
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """x - logsumexp(x) along ``dim``."""
     check_floating(x, "log_softmax")
-    return LogSoftmax.apply(x, normalize_axes(dim, x.ndim, "log_softmax")[0])
+    return LogSoftmax.apply(x, _softmax_axis(x, dim, "log_softmax"))
+
+
+def _softmax_axis(x: Tensor, dim: Any, op: str) -> int:
+    axis = single_axis(dim, x.ndim, op)
+    if x.shape[axis] == 0:
+        raise ShapeError(f"{op} over dim {dim} of size 0 (shape {x.shape}): no elements to "
+                         "normalise")
+    return axis

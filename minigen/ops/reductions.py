@@ -4,12 +4,20 @@ the reduced axes (``expand_to``)."""
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.ops._common import check_floating, expand_to, keepdims_shape, normalize_axes
+from minigen.errors import ShapeError
+from minigen.ops._common import (
+    check_floating,
+    check_tensor,
+    expand_to,
+    keepdims_shape,
+    normalize_axes,
+)
 from minigen.tensor import Tensor
 
 
@@ -87,7 +95,8 @@ class Var(Function):
         (centered,) = ctx.saved_arrays
         xp = backend.namespace(centered)
         # d/dx_i sum_j (x_j - mean)^2 / d = 2 (x_i - mean) / d  (the mean's own terms sum to 0)
-        return xp.reshape(grad_out, ctx.reduced) * centered * (2.0 / ctx.divisor)
+        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf  # n <= correction: NaN, not 1/0
+        return xp.reshape(grad_out, ctx.reduced) * centered * scale
 
 
 class LogSumExp(Function):
@@ -111,32 +120,46 @@ class LogSumExp(Function):
 # ------------------------------------------------------------------------- functions
 
 
+def _axes(a: Tensor, dim: Any, keepdim: Any, op: str,
+          empty_ok: bool = False) -> tuple[int, ...] | None:
+    """The axes to reduce, after checking ``a`` is a tensor and (unless ``empty_ok``) that
+    they hold at least one element: a max or a mean of nothing has no value."""
+    check_tensor(a, op)
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{op}: keepdim must be True or False, got {keepdim!r}")
+    axes = normalize_axes(dim, a.ndim, op)
+    if not empty_ok and _count(a.shape, axes) == 0:
+        raise ShapeError(f"{op} over dim {dim} of a tensor of shape {a.shape}: there are no "
+                         "elements to reduce")
+    return axes
+
+
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Sum over ``dim`` (an int, a tuple, or None for all)."""
-    return Sum.apply(a, normalize_axes(dim, a.ndim, "sum"), keepdim)
+    """Sum over ``dim`` (an int, a tuple, or None for all); the sum of nothing is 0."""
+    return Sum.apply(a, _axes(a, dim, keepdim, "sum", empty_ok=True), keepdim)
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     check_floating(a, "mean")
-    return Mean.apply(a, normalize_axes(dim, a.ndim, "mean"), keepdim)
+    return Mean.apply(a, _axes(a, dim, keepdim, "mean"), keepdim)
 
 
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest value over ``dim`` (values only; ties share the gradient evenly)."""
-    return Max.apply(a, normalize_axes(dim, a.ndim, "max"), keepdim, 1)
+    return Max.apply(a, _axes(a, dim, keepdim, "max"), keepdim, 1)
 
 
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Max.apply(a, normalize_axes(dim, a.ndim, "min"), keepdim, -1)
+    return Max.apply(a, _axes(a, dim, keepdim, "min"), keepdim, -1)
 
 
 def var(a: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
     """Variance; ``correction=1`` is the unbiased (sample) variance, as in PyTorch."""
     check_floating(a, "var")
-    return Var.apply(a, normalize_axes(dim, a.ndim, "var"), keepdim, correction)
+    return Var.apply(a, _axes(a, dim, keepdim, "var"), keepdim, correction)
 
 
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(a)))`` over ``dim``, computed without overflow."""
     check_floating(a, "logsumexp")
-    return LogSumExp.apply(a, normalize_axes(dim, a.ndim, "logsumexp"), keepdim)
+    return LogSumExp.apply(a, _axes(a, dim, keepdim, "logsumexp"), keepdim)
