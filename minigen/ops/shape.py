@@ -13,7 +13,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import normalize_axes
+from minigen.ops._common import check_tensor, is_int, normalize_axes, single_axis
 from minigen.tensor import Tensor
 
 
@@ -132,6 +132,9 @@ class Pad(Function):
 
 
 def _resolve_shape(shape: Sequence[int], size: int, old: tuple[int, ...]) -> tuple[int, ...]:
+    if not all(is_int(n) and n >= -1 for n in shape):
+        raise ShapeError(f"reshape: a shape is sizes >= 0 (and at most one -1), got "
+                         f"{tuple(shape)}")
     shape = tuple(int(n) for n in shape)
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape: only one dimension may be -1, got {shape}")
@@ -148,23 +151,31 @@ def _resolve_shape(shape: Sequence[int], size: int, old: tuple[int, ...]) -> tup
 
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """A new shape with the same number of elements (one dimension may be -1)."""
+    check_tensor(a, "reshape")
     shape = _resolve_shape(shape, a.numel(), a.shape)
     return a if shape == a.shape else Reshape.apply(a, shape)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` (inclusive) into one."""
+    check_tensor(a, "flatten")
     if a.ndim == 0:
         return reshape(a, (1,))
-    axes = normalize_axes((start_dim, end_dim), a.ndim, "flatten")
-    start, end = axes[0], axes[-1]
+    start = single_axis(start_dim, a.ndim, "flatten")
+    end = single_axis(end_dim, a.ndim, "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {a.shape}")
     merged = math.prod(a.shape[start: end + 1])
     return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1:])
 
 
 def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
     """Reorder the dimensions: ``out.shape[i] == a.shape[dims[i]]``."""
-    axes = tuple(d % max(a.ndim, 1) for d in dims)
+    check_tensor(a, "permute")
+    if not all(is_int(d) and -a.ndim <= d < a.ndim for d in dims):
+        raise ShapeError(f"permute: {tuple(dims)} are not dims of a tensor of shape {a.shape}")
+    axes = tuple(int(d) % a.ndim for d in dims)
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"permute: {tuple(dims)} is not a permutation of the {a.ndim} "
                          f"dimensions of a tensor of shape {a.shape}")
@@ -173,23 +184,25 @@ def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
+    check_tensor(a, "transpose")
     dims = list(range(a.ndim))
-    d0, d1 = normalize_axes(dim0, a.ndim, "transpose")[0], normalize_axes(dim1, a.ndim,
-                                                                          "transpose")[0]
+    d0, d1 = single_axis(dim0, a.ndim, "transpose"), single_axis(dim1, a.ndim, "transpose")
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(a, tuple(dims))
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
-    if not -a.ndim - 1 <= dim <= a.ndim:
-        raise ShapeError(f"unsqueeze: dim {dim} is out of range for {a.ndim} dimension(s)")
+    check_tensor(a, "unsqueeze")
+    if not is_int(dim) or not -a.ndim - 1 <= dim <= a.ndim:
+        raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for {a.ndim} dimension(s)")
     dim = dim % (a.ndim + 1)
     return Reshape.apply(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     """Remove dimensions of size 1 (all of them, or those in ``dim`` that are 1)."""
+    check_tensor(a, "squeeze")
     axes = normalize_axes(dim, a.ndim, "squeeze")
     shape = tuple(n for i, n in enumerate(a.shape) if n != 1 or (axes is not None and
                                                                    i not in axes))
@@ -198,10 +211,14 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
 
 def expand(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` without copying (-1 keeps a dimension)."""
+    check_tensor(a, "expand")
     shape = tuple(shape)
     lead = len(shape) - a.ndim
     if lead < 0:
         raise ShapeError(f"expand: cannot expand shape {a.shape} to fewer dimensions {shape}")
+    if not all(is_int(n) and (n >= 0 or (n == -1 and i >= lead)) for i, n in enumerate(shape)):
+        raise ShapeError(f"expand: sizes must be >= 0, or -1 to keep one of the tensor's own "
+                         f"dimensions, got {shape} for a tensor of shape {a.shape}")
     full = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     for i, n in enumerate(a.shape):
         if n != 1 and n != full[i + lead]:
@@ -213,9 +230,11 @@ def expand(a: Tensor, shape: Sequence[int]) -> Tensor:
 def getitem(a: Tensor, key: Any) -> Tensor:
     """Indexing. Basic keys (ints, slices, ``None``, ``...``) as in NumPy; an integer tensor or
     list selects along one axis (``x[idx]``, ``x[:, idx]``), repeated indices allowed."""
+    check_tensor(a, "getitem")
     parts = key if isinstance(key, tuple) else (key,)
     arrays = [i for i, k in enumerate(parts) if _is_index_array(k)]
     if not arrays:
+        _check_basic_key(parts, a.shape)
         return GetItem.apply(a, key)
     axis = arrays[0]
     rest = parts[:axis] + parts[axis + 1:]
@@ -239,6 +258,35 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     return GetItem.apply(a, None, axis, index)
 
 
+def _check_basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+    """An IndexError naming the problem for a key NumPy would refuse (or misread)."""
+    def bad(k: Any) -> bool:
+        if isinstance(k, slice):
+            ends = (k.start, k.stop, k.step)
+            return not all(e is None or is_int(e) for e in ends) or k.step == 0
+        return not (k is None or k is Ellipsis or is_int(k))
+
+    for k in parts:
+        if bad(k):
+            raise IndexError(f"cannot index a tensor with {k!r}: use ints, slices with int "
+                             "ends and a non-zero step, None, ..., or one integer index array")
+    if sum(k is Ellipsis for k in parts) > 1:
+        raise IndexError("an index can hold only one ellipsis (...)")
+    used = [k for k in parts if k is not None and k is not Ellipsis]
+    if len(used) > len(shape):
+        raise IndexError(f"too many indices ({len(used)}) for a tensor of shape {shape}")
+    # Each int's axis: counted from the front before the ellipsis, from the back after it.
+    cut = next((i for i, k in enumerate(parts) if k is Ellipsis), len(parts))
+    front = [k for k in parts[:cut] if k is not None]
+    back = [k for k in parts[cut + 1:] if k is not None]
+    axes = list(enumerate(front)) + [(len(shape) - len(back) + i, k) for i, k in
+                                     enumerate(back)]
+    for axis, k in axes:
+        if is_int(k) and not -shape[axis] <= k < shape[axis]:
+            raise IndexError(f"index {k} is out of range for dimension {axis} of size "
+                             f"{shape[axis]} (tensor of shape {shape})")
+
+
 def _is_index_array(k: Any) -> bool:
     return isinstance(k, (list, Tensor)) or (hasattr(k, "shape") and hasattr(k, "dtype"))
 
@@ -248,7 +296,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    axis = normalize_axes(dim, tensors[0].ndim, "cat")[0]
+    for t in tensors:
+        check_tensor(t, "cat")
+    axis = single_axis(dim, tensors[0].ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
                 t.shape[i] != tensors[0].shape[i] for i in range(t.ndim) if i != axis):
@@ -262,20 +312,25 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack needs at least one tensor")
+    for t in tensors:
+        check_tensor(t, "stack")
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
             raise ShapeError(f"stack needs tensors of one shape, got {tensors[0].shape} and "
                              f"{t.shape}")
-    if not -tensors[0].ndim - 1 <= dim <= tensors[0].ndim:
-        raise ShapeError(f"stack: dim {dim} is out of range")
+    if not is_int(dim) or not -tensors[0].ndim - 1 <= dim <= tensors[0].ndim:
+        raise ShapeError(f"stack: dim {dim!r} is out of range for tensors of shape "
+                         f"{tensors[0].shape}")
     return Stack.apply(*tensors, axis=dim % (tensors[0].ndim + 1))
 
 
 def pad(a: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     """Constant padding, PyTorch's order: ``(left, right)`` for the last dimension, then
     ``(top, bottom)`` for the one before, and so on."""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > a.ndim or any(p < 0 for p in pad):
+    check_tensor(a, "pad")
+    pad = tuple(pad)
+    if (not all(is_int(p) and p >= 0 for p in pad) or len(pad) % 2
+            or len(pad) // 2 > a.ndim):
         raise ShapeError(f"pad: expected non-negative (before, after) pairs for at most "
                          f"{a.ndim} dimensions, got {pad}")
     widths = [(0, 0)] * a.ndim
