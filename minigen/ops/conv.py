@@ -29,7 +29,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import check_floating
+from minigen.ops._common import check_floating, check_tensor, is_int
 from minigen.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -189,8 +189,9 @@ class ConvTranspose2d(Function):
 
 
 def _pair(value: Any, name: str, low: int) -> Pair:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= low for v in pair):
+    pair = (value, value) if is_int(value) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(is_int(v) and v >= low for v in pair)):
         raise ValueError(f"{name} must be an int >= {low} or a pair of them, got {value!r}")
     return pair  # type: ignore[return-value]
 
@@ -235,11 +236,17 @@ def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_si
     return (want[0] - low[0], want[1] - low[1])
 
 
+def _check_tensors(input: Any, weight: Any, bias: Any, op: str) -> None:
+    for t in (input, weight) if bias is None else (input, weight, bias):
+        check_tensor(t, op)
+
+
 def _check(input: Tensor, weight: Tensor, bias: Tensor | None, op: str, c_in: int,
            c_out: int, weight_layout: str) -> None:
     check_floating(input, op)
-    if weight.ndim != 4:
-        raise ShapeError(f"{op} expected weight of shape {weight_layout}, got {weight.shape}")
+    if weight.ndim != 4 or 0 in weight.shape[:2] or 0 in weight.shape[2:]:
+        raise ShapeError(f"{op} expected weight of shape {weight_layout} with no size 0, got "
+                         f"{weight.shape}")
     if input.ndim != 4 or input.shape[1] != c_in:
         what = "" if input.ndim != 4 else (
             f" (the weight {weight.shape} expects {c_in} input channels, the input has "
@@ -274,6 +281,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     """
     s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
                                                                             "dilation", 1)
+    _check_tensors(input, weight, bias, "conv2d")
     _check(input, weight, bias, "conv2d", weight.shape[1] if weight.ndim == 4 else -1,
            weight.shape[0], "(C_out, C_in, kH, kW)")
     kernel = tuple(weight.shape[2:])
@@ -314,6 +322,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
                                                                             "dilation", 1)
     op = _pair(output_padding, "output_padding", 0)
+    _check_tensors(input, weight, bias, "conv_transpose2d")
     _check(input, weight, bias, "conv_transpose2d",
            weight.shape[0] if weight.ndim == 4 else -1,
            weight.shape[1] if weight.ndim == 4 else -1, "(C_in, C_out, kH, kW)")

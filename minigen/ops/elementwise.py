@@ -9,8 +9,8 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.errors import DTypeError
-from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
+from minigen.errors import DeviceError, DTypeError
+from minigen.ops._common import binary_operands, broadcast_shapes, check_floating, check_tensor
 from minigen.tensor import Tensor
 
 
@@ -271,6 +271,7 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(a: Tensor) -> Tensor:
+    check_tensor(a, "neg")
     if a.dtype == backend.bool_:
         raise DTypeError("neg of a bool tensor: use ~ (logical not) or convert with .float()")
     return Neg.apply(a)
@@ -303,6 +304,7 @@ def sqrt(a: Tensor) -> Tensor:
 
 
 def abs(a: Tensor) -> Tensor:
+    check_tensor(a, "abs")
     return Abs.apply(a)
 
 
@@ -318,7 +320,15 @@ def minimum(a: Any, b: Any) -> Tensor:
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (broadcasting all three)."""
     condition = condition.data if isinstance(condition, Tensor) else condition
+    if not hasattr(condition, "shape") or backend.dtype_of(condition) != backend.bool_:
+        what = backend.dtype_of(condition) if hasattr(condition, "dtype") else type(condition)
+        raise DTypeError(f"where needs a boolean tensor as its condition (such as x > 0), got "
+                         f"{getattr(what, '__name__', what)}")
     a, b = binary_operands(a, b, "where")
+    tensor = a if isinstance(a, Tensor) else b
+    if backend.device_of(condition) != tensor.device:
+        raise DeviceError(f"where: the condition is on {backend.device_of(condition)}, the "
+                          f"values on {tensor.device}: move one with .to()")
     broadcast_shapes(tuple(condition.shape), getattr(a, "shape", ()), getattr(b, "shape", ()),
                      op="where")
     return Where.apply(condition, a, b)
@@ -328,14 +338,19 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     """Limit ``a`` to ``[min, max]``; the gradient is 1 inside (ends included), 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
+    for bound in (min, max):
+        if bound is not None and (not isinstance(bound, (int, float)) or isinstance(bound, bool)):
+            raise TypeError(f"clamp: min and max must be numbers or None, got {bound!r}")
     check_floating(a, "clamp")
     return Clamp.apply(a, min, max)
 
 
 def to_device(a: Tensor, device: Any) -> Tensor:
     """Move ``a`` to ``device``; gradients flow back to where it came from."""
+    check_tensor(a, "to_device")
     return ToDevice.apply(a, backend.device(device))
 
 
 def astype(a: Tensor, dtype: Any) -> Tensor:
+    check_tensor(a, "astype")
     return AsType.apply(a, backend.as_dtype(dtype))

@@ -9,7 +9,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import broadcast_shapes, ensure_tensor
+from minigen.ops._common import broadcast_shapes, check_tensor, ensure_tensor
 from minigen.tensor import Tensor
 
 
@@ -86,12 +86,16 @@ def matmul(a: Any, b: Any) -> Tensor:
     if k_a != k_b:
         raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
                          f"({k_a} != {k_b} in the inner dimension)")
+    broadcast_shapes(a.shape[:-2], b.shape[:-2], op=f"matmul of {a.shape} and {b.shape}: "
+                     "the batch dimensions")
     return MatMul.apply(a, b)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``: x (..., in_features), weight (out_features, in_features),
     bias (out_features,). One GEMM forward, two backward."""
+    for t in (x, weight) if bias is None else (x, weight, bias):
+        check_tensor(t, "linear")
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                          f"{weight.shape} (expected input (..., {weight.shape[-1]}))")

@@ -8,7 +8,8 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.ops._common import binary_operands, check_floating
+from minigen.errors import ShapeError
+from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
 from minigen.ops.activations import _sigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -113,6 +114,10 @@ def _check(input: Any, target: Any, reduction: str, op: str) -> tuple[Any, Any]:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     input, target = binary_operands(input, target, op)
     check_floating(input, op)
+    shape = broadcast_shapes(input.shape, getattr(target, "shape", ()), op=op)
+    if reduction == "mean" and 0 in shape:
+        raise ShapeError(f"{op}: the mean over an empty input (shape {shape}) has no value: "
+                         "use reduction='sum' or check the batch")
     return input, target
 
 

@@ -13,7 +13,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DTypeError, ShapeError
-from minigen.ops._common import check_floating
+from minigen.ops._common import check_floating, check_tensor
 from minigen.tensor import Tensor
 
 
@@ -98,6 +98,10 @@ class Dropout(Function):
         return grad_out * mask, None  # dy/dx = mask (the mask is a constant)
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -130,8 +134,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ShapeError(f"batch_norm expected input of shape (N, C) or (N, C, H, W), got "
                          f"{input.shape}")
     c = input.shape[1]
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not _is_number(value) or not value >= 0:
+            raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
+        if t is not None:
+            check_tensor(t, f"batch_norm ({name})")
         if t is not None and t.shape != (c,):
             raise ShapeError(f"batch_norm: {name} of shape {t.shape}, expected ({c},) for an "
                              f"input of shape {input.shape} (C = {c})")
@@ -159,7 +168,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     --------
     >>> y = dropout(minigen.ones(1000), p=0.2)   # about 800 values of 1.25, the rest 0
     """
-    if not 0.0 <= p <= 1.0:
+    if not _is_number(p) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
