@@ -23,16 +23,17 @@ from typing import Any
 from minigen import ops
 from minigen.errors import ShapeError
 from minigen.nn import init
-from minigen.nn.layers import _empty
+from minigen.nn.layers import _check_sizes, _empty
 from minigen.nn.module import Module
 from minigen.tensor import Tensor
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+    pair = (value, value) if isinstance(value, int) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, int) for v in pair)):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return tuple(pair)  # type: ignore[return-value]
 
 
 class _ConvNd(Module):
@@ -46,6 +47,7 @@ class _ConvNd(Module):
             raise NotImplementedError("grouped convolutions (groups != 1) are not supported")
         if padding_mode != "zeros":
             raise NotImplementedError("only padding_mode='zeros' is supported")
+        _check_sizes(type(self).__name__, in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")

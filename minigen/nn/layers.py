@@ -15,6 +15,13 @@ from minigen.nn.module import Module, Parameter
 from minigen.tensor import Tensor, zeros
 
 
+def _check_sizes(layer: str, **sizes: Any) -> None:
+    """A ValueError naming the argument, unless every size is a positive int."""
+    for name, n in sizes.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"{layer}: {name} must be a positive int, got {n!r}")
+
+
 def _empty(*shape: int, device: Any = None, dtype: Any = None) -> Parameter:
     """A parameter of ``shape`` to be filled by an init function."""
     return Parameter(zeros(*shape, dtype=dtype, device=device))
@@ -34,6 +41,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None):
         super().__init__()
+        _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features, device=device, dtype=dtype)
         self.bias = _empty(out_features, device=device, dtype=dtype) if bias else None
@@ -93,8 +101,8 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim % input.ndim if input.ndim else 0
-        if input.ndim == 0 or input.shape[dim] != _prod(self.unflattened_size):
+        dim = self.dim % input.ndim if -input.ndim <= self.dim < input.ndim else None
+        if dim is None or input.shape[dim] != _prod(self.unflattened_size):
             raise ShapeError(f"Unflatten(dim={self.dim}, {self.unflattened_size}) needs size "
                              f"{_prod(self.unflattened_size)} in dimension {self.dim}, got "
                              f"input of shape {input.shape}")
@@ -112,7 +120,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
         self.p = p
 

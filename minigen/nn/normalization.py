@@ -13,6 +13,7 @@ from typing import Any
 from minigen import ops
 from minigen.backend import int64
 from minigen.errors import ShapeError
+from minigen.nn.layers import _check_sizes
 from minigen.nn.module import Module, Parameter
 from minigen.tensor import Tensor, ones, tensor, zeros
 
@@ -24,6 +25,7 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None):
         super().__init__()
+        _check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = self.bias = None
