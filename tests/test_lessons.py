@@ -51,3 +51,59 @@ def test_lesson03_layers(tmp_path: Path, device: str) -> None:
     assert result["maps"].shape == (8, 28, 28) and abs(result["maps"]).max() > 0
     figure = tmp_path / "conv_feature_maps.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000
+
+
+@pytest.mark.lesson04
+@pytest.mark.slow
+def test_lesson04_gan(tmp_path: Path) -> None:
+    result = run_lesson("04", tmp_path)
+    value, identity = result["jsd"]
+    assert value == pytest.approx(identity, rel=1e-12)
+    assert abs(result["saturation"]["saturating"]) < 1e-3
+    assert abs(result["saturation"]["non-saturating"]) > 0.99
+    assert set(result["one_iteration"]) == {"d_loss", "g_loss"}
+    assert len(result["history"]["epoch"]["d_loss"]) == 1
+    for name in ("losses.png", "samples.gif", "latent_grid.png", "samples/epoch_001.png"):
+        assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.lesson05
+@pytest.mark.slow
+def test_lesson05_dcgan(tmp_path: Path) -> None:
+    result = run_lesson("05", tmp_path)
+    assert [s[1:] for _, s in result["g_trace"]][-1] == (1, 28, 28)
+    assert ("Unflatten", (2, 128, 7, 7)) in result["g_trace"]
+    assert result["d_trace"][-1] == ("Linear", (2, 1))
+    assert set(result["histories"]) == {"dropout", "batchnorm"}
+    for name in ("d_loss_comparison.png", "dropout/losses.png", "dropout/latent_grid.png",
+                 "batchnorm/samples.gif"):
+        assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.lesson06
+@pytest.mark.slow
+def test_lesson06_vae(tmp_path: Path) -> None:
+    result = run_lesson("06", tmp_path)
+    assert result["parameters"] == 1_068_820
+    checks = result["checks"]
+    assert checks["bce_minigen"] == pytest.approx(checks["bce_by_hand"], rel=1e-5)
+    assert checks["kl_minigen"] == pytest.approx(checks["kl_closed_form"], rel=1e-5)
+    assert checks["kl_monte_carlo"] == pytest.approx(checks["kl_closed_form"], abs=0.02)
+    assert abs(checks["kl_as_printed"] - checks["kl_closed_form"]) > 0.5
+    for name in ("losses.png", "reconstructions.png", "latent_grid.png",
+                 "latent_scatter.png", "samples.gif"):
+        assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.lesson07
+@pytest.mark.slow
+def test_lesson07_full_covariance(tmp_path: Path) -> None:
+    result = run_lesson("07", tmp_path)
+    density = result["density"]
+    assert density["minigen"] == pytest.approx(density["numpy_slogdet"], rel=1e-10)
+    assert abs(density["as_printed"] - density["numpy_slogdet"]) > 1e-3
+    assert result["diagonal_gap"] < 1e-5
+    assert set(result["test_loss"]) == {"diagonal", "full"}
+    for name in ("test_loss_comparison.png", "posteriors_full.png", "posteriors_diagonal.png",
+                 "full/samples.gif"):
+        assert (tmp_path / name).is_file(), name
