@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one model of the report")
     train.add_argument("model", choices=["gan", "dcgan", "vae"])
-    train.add_argument("--epochs", type=int, help="default: 60 gan, 20 dcgan, 30 vae")
+    train.add_argument("--epochs", type=int, help="default: 100 gan, 20 dcgan, 30 vae")
     train.add_argument("--batch-size", type=int, help="default: 64 GANs, 128 vae")
     train.add_argument("--lr", type=float, help="Adam's step: 2e-4 GANs, 1e-3 vae")
     train.add_argument("--out", help="the run folder (default runs/MODEL)")
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 real_label=args.real_label, d_dropout=args.d_dropout,
                 d_batch_norm=args.d_batch_norm)
             numbers = ", ".join(f"{k} {v:.4g}" for k, v in summary.items()
-                                if isinstance(v, float) and k not in ("lr", "time"))
+                                if isinstance(v, float) and k not in ("lr", "time", "cpu_seconds"))
             print(f"{args.model}: {summary['epochs']} epochs on {summary['data']} data: "
                   f"{numbers}. Figures and checkpoint in {summary['out']}/")
         else:
