@@ -153,3 +153,54 @@ def test_resuming_from_the_wrong_kind_of_run_is_refused(tmp_path: Path) -> None:
     vae_run(tmp_path / "vae", 1)
     with pytest.raises(CheckpointError, match="vae"):
         gan_run(tmp_path / "gan", 1, resume=tmp_path / "vae" / "checkpoint.npz")
+
+
+# ------------------------------------------------------------------ a real process
+
+
+def _start(out: Path, epochs: int, *extra: str):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "minigen", "train", "vae", "--quick", "--data", "sample",
+           "--epochs", str(epochs), "--out", str(out), "--no-progress", *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path: Path, proc, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def test_sigint_saves_and_exits_with_the_resume_command(tmp_path: Path) -> None:
+    proc = _start(tmp_path, 500)
+    _wait_for(tmp_path / "checkpoint.npz", proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Resume with: python -m minigen train vae" in err and "--resume" in err
+    saved = minigen.load(tmp_path / "checkpoint.npz")
+    assert 1 <= saved["epoch"] < 500
+
+
+def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
+    import random
+    import time
+
+    rng = random.Random(0)
+    epochs_seen = []
+    for _ in range(3):
+        proc = _start(tmp_path, 500, "--resume") if epochs_seen else _start(tmp_path, 500)
+        _wait_for(tmp_path / "checkpoint.npz", proc)
+        time.sleep(rng.uniform(0.0, 1.5))
+        proc.kill()  # SIGKILL: no handler runs, the file is whatever the disk holds
+        proc.communicate()
+        saved = minigen.load(tmp_path / "checkpoint.npz")  # never half-written
+        epochs_seen.append(saved["epoch"])
+        assert len(saved["history"]["epoch"]["loss"]) == saved["epoch"]
+    assert epochs_seen == sorted(epochs_seen)  # each resume went on from the last one
