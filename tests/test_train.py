@@ -149,6 +149,23 @@ def test_a_run_writes_its_figures_and_history(tmp_path: Path) -> None:
     assert history["epoch"]["loss"][0] == pytest.approx(epoch_mean, rel=1e-12)
 
 
+def test_training_runs_and_resumes_on_every_device(tmp_path: Path, device: str) -> None:
+    x = images(32)
+    loader = DataLoader((x,), 16, shuffle=True, seed=0, device=device)
+    model = VAE(posterior="full").to(device)
+    train_vae(model, loader, loader, epochs=1, out=tmp_path / "vae", progress=False)
+    history = train_vae(VAE(posterior="full").to(device), loader, loader, epochs=2,
+                        out=tmp_path / "vae", progress=False,
+                        resume=tmp_path / "vae" / "checkpoint.npz")
+    assert len(history["epoch"]["test_loss"]) == 2
+    assert model.fc1.weight.device == minigen.device(device)
+    loader = DataLoader((x * 2 - 1,), 16, shuffle=True, seed=0, device=device)
+    G = gan.Generator(latent_dim=8, hidden=(16,)).to(device)
+    D = gan.Discriminator(hidden=(16,)).to(device)
+    history = train_gan(G, D, loader, epochs=1, out=tmp_path / "gan", progress=False)
+    assert all(math.isfinite(v) for v in history["batch"]["d_loss"])
+
+
 def test_resuming_from_the_wrong_kind_of_run_is_refused(tmp_path: Path) -> None:
     vae_run(tmp_path / "vae", 1)
     with pytest.raises(CheckpointError, match="vae"):
