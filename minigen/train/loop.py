@@ -256,9 +256,10 @@ def fit(run: Run, epochs: int, step: Callable[[Any], dict[str, float]],
                     raise _Stop
         except _Stop:
             path = run.save()
-            raise TrainingInterrupted(
-                f"interrupted at epoch {run.epoch + 1}, batch {run.batch}; saved {path}. "
-                f"Resume with: {run.resume_command}", path) from None
+            where = (f"after epoch {run.epoch}" if run.batch == 0 else
+                     f"at epoch {run.epoch + 1}, batch {run.batch}")
+            raise TrainingInterrupted(f"interrupted {where}; saved {path}. Resume with: "
+                                      f"{run.resume_command}", path) from None
         except KeyboardInterrupt as e:
             if isinstance(e, TrainingInterrupted):
                 raise
