@@ -22,6 +22,12 @@ settings.register_profile(
     "dev", max_examples=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# HYPOTHESIS_PROFILE=thorough: ten times the examples, to hunt for new failures before a
+# release (minutes, not seconds); keep what it finds with @example.
+settings.register_profile(
+    "thorough", max_examples=250, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE",
                                                                          "dev"))
 
