@@ -67,8 +67,13 @@ def test_unary(device, name, data):
 def test_binary_broadcasting(device, name, data):
     fn, _, reference, domain_a, domain_b, op = BINARY[name]
     shape_a, shape_b = data.draw(mst.broadcastable_shapes(2), label="shapes")
-    a = data.draw(mst.tensors(shape_a, device=device, elements=domain_a), label="a")
-    b = data.draw(mst.tensors(shape_b, device=device, elements=domain_b), label="b")
+    # Either input may be a constant: the backward must skip it and still get the other right.
+    grads = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]),
+                      label="requires_grad")
+    a = data.draw(mst.tensors(shape_a, device=device, elements=domain_a,
+                              requires_grad=grads[0]), label="a")
+    b = data.draw(mst.tensors(shape_b, device=device, elements=domain_b,
+                              requires_grad=grads[1]), label="b")
     check_op(fn, [a, b], reference, op)
 
 

@@ -52,8 +52,10 @@ def matmul_shapes(draw):
 @given(data=st.data())
 def test_matmul(device, data):
     shape_a, shape_b = data.draw(matmul_shapes(), label="shapes")
-    a = data.draw(mst.tensors(shape_a, device=device), label="a")
-    b = data.draw(mst.tensors(shape_b, device=device), label="b")
+    grads = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]),
+                      label="requires_grad")
+    a = data.draw(mst.tensors(shape_a, device=device, requires_grad=grads[0]), label="a")
+    b = data.draw(mst.tensors(shape_b, device=device, requires_grad=grads[1]), label="b")
     check_op(minigen.matmul, [a, b], np.matmul, "MatMul")
     check_op(lambda s, t: s @ t, [a, b], np.matmul, "MatMul")
 
@@ -62,7 +64,9 @@ def test_matmul(device, data):
 def test_linear(device, data):
     n_in, n_out = (data.draw(st.integers(1, 3), label=s) for s in ("in", "out"))
     lead = data.draw(mst.shapes(max_dims=2, max_side=3), label="leading dims")
-    x = data.draw(mst.tensors(lead + (n_in,), device=device), label="x")
+    # The first layer's input needs no gradient; the weight always does.
+    x = data.draw(mst.tensors(lead + (n_in,), device=device,
+                              requires_grad=data.draw(st.booleans(), label="x grad")), label="x")
     weight = data.draw(mst.tensors((n_out, n_in), device=device), label="weight")
     if data.draw(st.booleans(), label="with bias"):
         bias = data.draw(mst.tensors((n_out,), device=device), label="bias")

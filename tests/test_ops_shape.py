@@ -94,8 +94,8 @@ def test_unsqueeze(device, data):
 @given(data=st.data())
 def test_squeeze(device, data):
     x = data.draw(mst.tensors(shape=mst.shapes(max_side=2), device=device), label="x")
-    # (dim=-1 of a 0-d tensor, which PyTorch accepts, is refused by minigen: not drawn.)
-    dim = data.draw(st.none() | st.integers(-x.ndim, max(x.ndim, 1) - 1), label="dim")
+    # A 0-d tensor takes dim 0 or -1, as in PyTorch.
+    dim = data.draw(st.none() | st.integers(-max(x.ndim, 1), max(x.ndim, 1) - 1), label="dim")
     # PyTorch's rule: squeeze(dim) removes dim only if its size is 1, and is otherwise a no-op.
     keep = [i for i, n in enumerate(x.shape)
             if n != 1 or (dim is not None and i != dim % max(x.ndim, 1))]
