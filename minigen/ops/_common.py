@@ -42,6 +42,8 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """Tensors (or numbers) for a broadcasting binary op, with a clear error if the shapes
     cannot broadcast."""
     a, b = ensure_tensor(a, b)
+    for t in (a, b):
+        check_numeric(t, op)
     for t, other in ((a, b), (b, a)):  # an integer tensor and a float number: NumPy's float64
         if (isinstance(t, Tensor) and not t.dtype.is_floating_point
                 and isinstance(other, float)):
@@ -73,7 +75,9 @@ def normalize_axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise ShapeError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s)")
         out.append(int(d) % max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else ()
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: dim {dim!r} names a dimension twice")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def single_axis(dim: Any, ndim: int, op: str) -> int:
@@ -103,6 +107,12 @@ def check_tensor(t: Any, op: str) -> None:
     if not isinstance(t, Tensor):
         raise DTypeError(f"{op} takes a Tensor, got {type(t).__name__}: wrap it in "
                          "minigen.tensor()")
+
+
+def check_numeric(t: Any, op: str) -> None:
+    """A DTypeError for a bool tensor in arithmetic (the array API has no bool + bool)."""
+    if isinstance(t, Tensor) and t.dtype == backend.bool_:
+        raise DTypeError(f"{op} of a bool tensor: convert it with .float() (or .long()) first")
 
 
 def check_floating(t: Tensor, op: str) -> None:

@@ -3,13 +3,14 @@ layer ``x @ W.T + b``. These are where a training step spends most of its time (
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import broadcast_shapes, check_tensor, ensure_tensor
+from minigen.ops._common import broadcast_shapes, check_numeric, check_tensor, ensure_tensor
 from minigen.tensor import Tensor
 
 
@@ -64,12 +65,13 @@ class Linear(Function):
     def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any, Any]:
         x, weight = ctx.saved_arrays
         xp = backend.namespace(x)
-        g2 = xp.reshape(grad_out, (-1, grad_out.shape[-1]))  # (batch, out)
+        rows = math.prod(grad_out.shape[:-1])  # not -1: it cannot be inferred if a size is 0
+        g2 = xp.reshape(grad_out, (rows, grad_out.shape[-1]))  # (batch, out)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_x = xp.matmul(grad_out, weight)  # (..., out) @ (out, in)
         if ctx.needs_input_grad[1]:
-            grad_w = xp.matmul(xp.matrix_transpose(g2), xp.reshape(x, (-1, x.shape[-1])))
+            grad_w = xp.matmul(xp.matrix_transpose(g2), xp.reshape(x, (rows, x.shape[-1])))
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_b = xp.sum(g2, axis=0)
         return grad_x, grad_w, grad_b
@@ -79,6 +81,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dimensions are
     batch dimensions and broadcast."""
     a, b = ensure_tensor(a, b)
+    check_numeric(a, "matmul")
+    check_numeric(b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError("matmul needs tensors of at least one dimension; use * for scalars")
     k_a = a.shape[-1]
@@ -96,9 +100,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     bias (out_features,). One GEMM forward, two backward."""
     for t in (x, weight) if bias is None else (x, weight, bias):
         check_tensor(t, "linear")
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight of shape {weight.shape}, expected (out_features, "
+                         "in_features)")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of shape "
-                         f"{weight.shape} (expected input (..., {weight.shape[-1]}))")
+                         f"{weight.shape} (expected input (..., {weight.shape[1]}))")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
     return Linear.apply(x, weight, bias)

@@ -13,6 +13,7 @@ from minigen.backend import Array
 from minigen.errors import ShapeError
 from minigen.ops._common import (
     check_floating,
+    check_numeric,
     check_tensor,
     expand_to,
     keepdims_shape,
@@ -135,8 +136,12 @@ def _axes(a: Tensor, dim: Any, keepdim: Any, op: str,
 
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Sum over ``dim`` (an int, a tuple, or None for all); the sum of nothing is 0."""
-    return Sum.apply(a, _axes(a, dim, keepdim, "sum", empty_ok=True), keepdim)
+    """Sum over ``dim`` (an int, a tuple, or None for all); the sum of nothing is 0, and the
+    sum of a bool tensor counts its True values (as int64, as in PyTorch)."""
+    axes = _axes(a, dim, keepdim, "sum", empty_ok=True)
+    if a.dtype == backend.bool_:
+        a = a.to(backend.int64)
+    return Sum.apply(a, axes, keepdim)
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -146,10 +151,12 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest value over ``dim`` (values only; ties share the gradient evenly)."""
+    check_numeric(a, "max")
     return Max.apply(a, _axes(a, dim, keepdim, "max"), keepdim, 1)
 
 
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    check_numeric(a, "min")
     return Max.apply(a, _axes(a, dim, keepdim, "min"), keepdim, -1)
 
 
