@@ -193,13 +193,13 @@ def _pair(value: Any, name: str, low: int) -> Pair:
     if (not isinstance(pair, (tuple, list)) or len(pair) != 2
             or not all(is_int(v) and v >= low for v in pair)):
         raise ValueError(f"{name} must be an int >= {low} or a pair of them, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return tuple(int(v) for v in pair)  # type: ignore[return-value]
 
 
 def conv2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                        dilation: Any = 1) -> Pair:
     """(H_out, W_out) of conv2d: ``floor((H + 2p - d(k - 1) - 1) / s) + 1`` per axis."""
-    size, k = _pair(tuple(input_size), "input_size", 0), _pair(kernel_size, "kernel_size", 1)
+    size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
     s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
                                                                             "dilation", 1)
     return tuple((size[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in (0, 1))
@@ -209,7 +209,7 @@ def conv_transpose2d_output_size(input_size: Any, kernel_size: Any, stride: Any 
                                  padding: Any = 0, output_padding: Any = 0,
                                  dilation: Any = 1) -> Pair:
     """(H_out, W_out) of conv_transpose2d: ``(H - 1)s - 2p + d(k - 1) + output_padding + 1``."""
-    size, k = _pair(tuple(input_size), "input_size", 0), _pair(kernel_size, "kernel_size", 1)
+    size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
     s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
                                                                             "dilation", 1)
     op = _pair(output_padding, "output_padding", 0)
@@ -224,12 +224,15 @@ def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_si
     a ShapeError names the sizes that can be reached."""
     s, d = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
     low = conv_transpose2d_output_size(input_size, kernel_size, s, padding, 0, d)
-    want = _pair(tuple(output_size)[-2:], "output_size", 1)
+    if isinstance(output_size, (tuple, list)):
+        output_size = tuple(output_size)[-2:]  # (H, W), or a whole (N, C, H, W) shape
+    want = _pair(output_size, "output_size", 1)
     for a in (0, 1):
         top = low[a] + max(s[a], d[a]) - 1
         if not low[a] <= want[a] <= top:
             raise ShapeError(
-                f"conv_transpose2d cannot make size {want[a]} on axis {a} from {input_size[a]} "
+                f"conv_transpose2d cannot make size {want[a]} on axis {a} from "
+                f"{_pair(input_size, 'input_size', 0)[a]} "
                 f"(kernel {kernel_size}, stride {stride}, padding {padding}, dilation "
                 f"{dilation}): it reaches {low[a]}..{top} with output_padding 0.."
                 f"{top - low[a]}")

@@ -3,14 +3,19 @@ sums them back down to each input's shape (see ``autograd._unbroadcast``)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DeviceError, DTypeError
-from minigen.ops._common import binary_operands, broadcast_shapes, check_floating, check_tensor
+from minigen.ops._common import (
+    binary_operands,
+    broadcast_shapes,
+    check_floating,
+    check_numeric,
+    check_tensor,
+)
 from minigen.tensor import Tensor
 
 
@@ -90,8 +95,10 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             grad_a = grad_out * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
         if ctx.needs_input_grad[1]:
-            log_a = _xp(a, b).log(a) if hasattr(a, "shape") else math.log(a)
-            grad_b = grad_out * out * log_a  # d(a^b)/db = a^b log(a)
+            xp = _xp(a, b)
+            a = a if hasattr(a, "shape") else xp.full_like(out, a)  # a number: log(0) is -inf
+            # d(a^b)/db = a^b log(a), taken as 0 where a^b is 0 (a = 0: not 0 * -inf = NaN)
+            grad_b = grad_out * xp.where(out == 0, xp.zeros_like(out), out * xp.log(a))
         return grad_a, grad_b
 
 
@@ -272,14 +279,20 @@ def div(a: Any, b: Any) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     check_tensor(a, "neg")
-    if a.dtype == backend.bool_:
-        raise DTypeError("neg of a bool tensor: use ~ (logical not) or convert with .float()")
+    check_numeric(a, "neg")
     return Neg.apply(a)
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """``a ** b``; either may be a number."""
-    return Pow.apply(*binary_operands(a, b, "pow"))
+    a, b = binary_operands(a, b, "pow")
+    if not any(isinstance(t, float) or (isinstance(t, Tensor) and t.dtype.is_floating_point)
+               for t in (a, b)):  # integers only: a negative power is a fraction
+        negative = b < 0 if isinstance(b, int) else bool(_xp(b.data).any(b.data < 0))
+        if negative:
+            raise ValueError("pow: integers to negative integer powers are not integers: "
+                             "convert the base with .float() first")
+    return Pow.apply(a, b)
 
 
 def exp(a: Tensor) -> Tensor:
@@ -305,6 +318,7 @@ def sqrt(a: Tensor) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:
     check_tensor(a, "abs")
+    check_numeric(a, "abs")
     return Abs.apply(a)
 
 

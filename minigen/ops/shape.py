@@ -12,7 +12,7 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.errors import ShapeError
+from minigen.errors import DeviceError, ShapeError
 from minigen.ops._common import check_tensor, is_int, normalize_axes, single_axis
 from minigen.tensor import Tensor
 
@@ -241,16 +241,25 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
         raise IndexError("minigen supports one integer index array, with ':' for every other "
                          f"dimension (x[idx] or x[:, idx]); got {key!r}")
+    if axis >= a.ndim:
+        raise IndexError(f"too many indices for a tensor of shape {a.shape}: {key!r}")
     index = parts[axis]
     if isinstance(index, Tensor):
         index = index.data
     elif not hasattr(index, "shape"):
+        if not all(is_int(i) for i in index):
+            raise IndexError(f"an index list must hold ints, got {index!r}")
         index = backend.asarray(list(index), backend.int64, a.device)
     if index.ndim != 1:
         raise IndexError(f"an index array must be 1-D, got shape {tuple(index.shape)}")
     xp = backend.namespace(index)
     if backend.dtype_of(index).name == "bool":
         raise IndexError("boolean masks are not supported as indices: use minigen.where")
+    if backend.dtype_of(index).is_floating_point:
+        raise IndexError(f"an index array must hold integers, got {backend.dtype_of(index)}")
+    if backend.device_of(index) != a.device:
+        raise DeviceError(f"the index array is on {backend.device_of(index)}, the tensor on "
+                          f"{a.device}: move one with .to()")
     n = a.shape[axis]
     if index.shape[0] and (int(xp.max(index)) >= n or int(xp.min(index)) < -n):
         raise IndexError(f"index out of range for dimension {axis} of size {n}")
