@@ -1,0 +1,507 @@
+"""Fuzz: every public op, and every layer's forward, with hostile inputs.
+
+Inputs are empty (a dimension of size 0), have size-1 dimensions, 0-d, huge (1e30), tiny
+(1e-30), NaN and infinite values, integer and boolean dtypes, float64 mixed with float32, and
+wrong ranks, shapes, dims, keys and keyword arguments. Each call must end in one of two ways:
+
+* it computes a result of the right shape and dtype (float32 in, float32 out), equal to NumPy's
+  where NumPy defines one (NaN in, NaN out is fine), and its backward gives each input a
+  gradient of the input's shape;
+* it raises one of minigen's errors (:class:`minigen.MinigenError`), or a ValueError, TypeError
+  or IndexError raised BY MINIGEN ON PURPOSE (a ``raise`` statement in minigen's code).
+
+Never an error from inside NumPy or the engine (a bare broadcasting message, an AttributeError,
+a ZeroDivisionError), and never a RuntimeWarning: warnings are errors here. Where NumPy refuses
+an input, minigen must refuse it too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import traceback
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigen
+from minigen import nn, ops
+from minigen.errors import MinigenError
+
+NAN, INF = float("nan"), float("inf")
+VALUES = [0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e30, -1e30, 1e-30, -1e-30, NAN, INF, -INF]
+DTYPES = ["float32", "float32", "float32", "float64", "int64", "bool"]
+JUNK = ["a", 1.5, None, True, (0, "x"), [1.0]]  # values no argument should accept
+
+
+# --------------------------------------------------------------------------- the verdict
+
+
+def check_deliberate(e: BaseException) -> None:
+    """Pass for minigen's errors and for errors raised by a ``raise`` in minigen's code."""
+    assert str(e), f"{type(e).__name__} without a message"
+    if isinstance(e, MinigenError):
+        return
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    in_minigen = f"{os.sep}minigen{os.sep}" in frame.filename
+    deliberate = (isinstance(e, (ValueError, TypeError, IndexError)) and in_minigen
+                  and (frame.line or "").lstrip().startswith("raise "))
+    assert deliberate, (f"{type(e).__name__} from {frame.filename}:{frame.lineno} "
+                        f"({frame.line!r}): {e}")
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` and, if the result needs one, its backward. The result, or None
+    when minigen refused the input with a deliberate error. Warnings fail the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001  (the point: which exception, from where)
+            check_deliberate(e)
+            return None
+        if isinstance(out, minigen.Tensor) and out.requires_grad:
+            out.backward(minigen.ones_like(out))  # after a forward, backward must work
+    inputs = [a for a in args if isinstance(a, minigen.Tensor)]
+    inputs += [t for a in args if isinstance(a, (list, tuple)) for t in a
+               if isinstance(t, minigen.Tensor)]
+    for t in inputs:
+        assert t.grad is None or t.grad.shape == t.shape, (t.grad.shape, t.shape)
+    return out
+
+
+def reference(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """NumPy's answer, or the exception NumPy raises."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return np.asarray(fn(*args, **kwargs))
+        except Exception as e:  # noqa: BLE001
+            return e
+
+
+def agree(got: Any, want: Any, *tensors: Any, exact: bool = False) -> None:
+    """minigen's result ``got`` (None: refused) against NumPy's ``want``."""
+    if isinstance(want, Exception):
+        assert got is None, f"NumPy refuses this ({want}) but minigen computed {got}"
+        return
+    if got is None:
+        return
+    assert isinstance(got, minigen.Tensor)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    floats = {t.dtype.name for t in tensors if isinstance(t, minigen.Tensor)
+              and t.dtype.is_floating_point}
+    if got.dtype.is_floating_point:  # float32 stays float32; integers never become floats
+        assert got.dtype.name in floats, f"{floats or 'no floats'} in, {got.dtype} out"
+    if got.dtype.name in floats and want.dtype.kind == "f":
+        got_np = minigen.backend.to_numpy(got.data)
+        rtol = 0 if exact else (1e-5 if got.dtype == minigen.float32 else 1e-12)
+        np.testing.assert_allclose(got_np, want.astype(got_np.dtype), rtol=rtol, atol=0,
+                                   equal_nan=True)
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+@st.composite
+def arrays(draw: Any, shape: Any = None, dtypes: list[str] = DTYPES) -> np.ndarray:
+    """A NumPy array: 0 to 3 dimensions of sizes 0 to 3, hostile values, any dtype."""
+    if shape is None:
+        shape = tuple(draw(st.lists(st.integers(0, 3), max_size=3)))
+    dtype = draw(st.sampled_from(dtypes))
+    n = math.prod(shape)
+    if dtype == "bool":
+        values = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    elif dtype == "int64":
+        values = draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n))
+    else:
+        values = draw(st.lists(st.sampled_from(VALUES), min_size=n, max_size=n))
+    return np.asarray(values, dtype=np.float64 if dtype.startswith("f") else dtype
+                      ).astype(dtype).reshape(shape)
+
+
+def to_tensor(a: np.ndarray, device: str, grad: bool = True) -> minigen.Tensor:
+    t = minigen.tensor(a, device=device)
+    if grad and t.dtype.is_floating_point:
+        t.requires_grad_(True)
+    return t
+
+
+def operand(draw: Any, device: str, shape: Any = None) -> tuple[Any, Any]:
+    """(what minigen gets, what NumPy gets): mostly tensors, sometimes a Python number."""
+    kind = draw(st.sampled_from(["tensor"] * 4 + ["float", "int"]))
+    if kind == "float":
+        v = draw(st.sampled_from(VALUES))
+        return v, v  # a Python float: "weak" in NumPy too, float32 stays float32
+    if kind == "int":
+        v = draw(st.integers(-2, 2))
+        return v, v
+    a = draw(arrays(shape))
+    return to_tensor(a, device), a
+
+
+def dims(draw: Any, ndim: int) -> Any:
+    """A dim argument: None, an int (in range or not), a tuple, or junk."""
+    return draw(st.one_of(st.none(), st.integers(-ndim - 1, ndim),
+                          st.lists(st.integers(-ndim, max(ndim - 1, 0)), min_size=1,
+                                   max_size=2).map(tuple),
+                          st.sampled_from(JUNK)))
+
+
+def np_axes(dim: Any, ndim: int) -> Any:
+    """``dim`` as NumPy's axis argument (PyTorch lets a 0-d tensor use dim 0 or -1)."""
+    if ndim == 0 and all(d in (0, -1) for d in (dim if isinstance(dim, tuple) else (dim,))):
+        return None
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+# --------------------------------------------------------------------------- elementwise
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -x.astype(np.float64)))
+
+
+UNARY = {  # name: NumPy reference (None: shape only)
+    "abs": np.abs, "exp": np.exp, "log": np.log, "log1p": np.log1p, "neg": np.negative,
+    "sqrt": np.sqrt, "relu": lambda x: np.maximum(x, 0), "tanh": np.tanh,
+    "sigmoid": _sigmoid, "softplus": lambda x: np.logaddexp(0.0, x.astype(np.float64)),
+    "log_sigmoid": lambda x: -np.logaddexp(0.0, -x.astype(np.float64)),
+    "leaky_relu": lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)),
+}
+BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+          "pow": np.power, "maximum": np.maximum, "minimum": np.minimum}
+DEVICES = ["cpu", "strict"]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary(device: str, name: str, data: Any) -> None:
+    a = data.draw(arrays())
+    x = to_tensor(a, device)
+    got = call(getattr(ops, name), x)
+    want = reference(UNARY[name], a)
+    if a.dtype.kind != "f":  # integer inputs: minigen may refuse (no silent float64)
+        want = want if got is not None else None
+    if want is not None:
+        agree(got, want, x, exact=name in ("abs", "neg", "relu"))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data())
+def test_binary(device: str, name: str, data: Any) -> None:
+    (a, a_np), (b, b_np) = operand(data.draw, device), operand(data.draw, device)
+    got = call(getattr(ops, name), a, b)
+    want = reference(BINARY[name], a_np, b_np)
+    tensors = [t for t in (a, b) if isinstance(t, minigen.Tensor)]
+    if not tensors:  # two numbers: the first becomes a tensor of the default dtype
+        assert got is None or got.shape == ()
+        return
+    mixed = len({t.dtype for t in tensors}) > 1 or not all(
+        t.dtype.is_floating_point for t in tensors)
+    if not isinstance(want, Exception) and (mixed or got is None):
+        return  # dtype mixing: refusing is the rule; a result must keep its float dtype
+    agree(got, want, *tensors, exact=True)
+
+
+@given(data=st.data())
+def test_where_and_clamp(data: Any) -> None:
+    cond, a, b = data.draw(arrays()), data.draw(arrays()), data.draw(arrays())
+    tc, ta, tb = (to_tensor(v, "cpu") for v in (cond, a, b))
+    got = call(ops.where, tc, ta, tb)
+    if cond.dtype == bool and a.dtype == b.dtype and a.dtype.kind == "f":
+        agree(got, reference(np.where, cond, a, b), ta, tb, exact=True)
+    else:
+        assert got is None or cond.dtype == bool
+    low, high = data.draw(st.sampled_from([None, -1.0, 0.0, 1e30, NAN, "a"])), \
+        data.draw(st.sampled_from([None, 1.0, -1.0, INF, "a"]))
+    got = call(ops.clamp, ta, low, high)
+    if got is not None:
+        assert got.shape == ta.shape and got.dtype == ta.dtype
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+REDUCTIONS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+              "var": lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1),
+              "logsumexp": None}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(data=st.data())
+def test_reductions(device: str, name: str, data: Any) -> None:
+    a = data.draw(arrays())
+    x = to_tensor(a, device)
+    dim, keepdim = dims(data.draw, a.ndim), data.draw(st.sampled_from([False, True, "yes"]))
+    if name == "logsumexp":
+        got = call(ops.logsumexp, x, dim, keepdim)
+        if got is not None:
+            want = reference(np.sum, np.zeros(a.shape), axis=np_axes(dim, a.ndim),
+                             keepdims=keepdim)
+            assert got.shape == want.shape
+        return
+    got = call(getattr(ops, name), x, dim, keepdim)
+    if got is None or a.dtype.kind != "f":
+        return  # refused, or integers (whose mean and var minigen refuses)
+    want = reference(REDUCTIONS[name], a, axis=np_axes(dim, a.ndim), keepdims=keepdim)
+    agree(got, want, x)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(data=st.data())
+def test_softmax(name: str, data: Any) -> None:
+    a = data.draw(arrays())
+    x = to_tensor(a, "cpu")
+    got = call(getattr(ops, name), x, dims(data.draw, a.ndim))
+    if got is not None:
+        assert got.shape == x.shape and got.dtype == x.dtype
+        finite = np.isfinite(a).all() and (np.abs(a) < 1e3).all()
+        if finite and name == "softmax" and a.size:
+            assert np.all(np.isfinite(got.detach().numpy()))
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def shape_args(draw: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """A shape argument near ``shape``: a permutation of it, -1 somewhere, a bad size."""
+    sizes = list(shape)
+    choice = draw(st.sampled_from(["same", "perm", "minus1", "wrong", "junk", "flat"]))
+    if choice == "perm":
+        sizes = draw(st.permutations(sizes))
+    elif choice == "minus1" and sizes:
+        sizes[draw(st.integers(0, len(sizes) - 1))] = -1
+    elif choice == "wrong":
+        sizes = draw(st.lists(st.integers(-2, 4), max_size=3))
+    elif choice == "junk":
+        sizes = sizes + [draw(st.sampled_from(JUNK))]
+    elif choice == "flat":
+        sizes = [-1]
+    return tuple(sizes)
+
+
+@given(data=st.data())
+def test_shape_ops(data: Any) -> None:
+    a = data.draw(arrays(dtypes=["float32"]))
+    x, nd = to_tensor(a, "cpu"), a.ndim
+    new = shape_args(data.draw, a.shape)
+    d0, d1 = dims(data.draw, nd), dims(data.draw, nd)
+    cases = [
+        (ops.reshape, (x, new), lambda: np.reshape(a, new)),
+        (ops.permute, (x, new), lambda: np.transpose(a, new)),
+        (ops.transpose, (x, d0, d1), lambda: np.swapaxes(a, d0, d1)),
+        (ops.unsqueeze, (x, d0), lambda: np.expand_dims(a, d0)),
+        (ops.squeeze, (x, d0), None),
+        (ops.expand, (x, new), None),
+        (ops.flatten, (x, 0 if d0 is None else d0, -1 if d1 is None else d1), None),
+        (ops.pad, (x, new), None),
+    ]
+    for fn, args, ref in cases:
+        got = call(fn, *args)
+        if ref is not None and got is not None:
+            want = reference(ref)
+            if not isinstance(want, Exception):  # (minigen's rules may be stricter)
+                agree(got, want, x, exact=True)
+        if ref is not None and isinstance(reference(ref), Exception) and nd:
+            assert got is None, f"{fn.__name__}{args[1:]} on {a.shape}: NumPy refuses"
+
+
+@st.composite
+def index_keys(draw: Any, ndim: int) -> Any:
+    part = st.one_of(st.integers(-4, 4), st.none(), st.just(Ellipsis),
+                     st.builds(slice, st.one_of(st.none(), st.integers(-4, 4)),
+                               st.one_of(st.none(), st.integers(-4, 4)),
+                               st.one_of(st.none(), st.integers(-2, 2))),
+                     st.lists(st.integers(-4, 4), max_size=3), st.sampled_from(JUNK))
+    parts = draw(st.lists(part, max_size=ndim + 1))
+    return parts[0] if len(parts) == 1 and draw(st.booleans()) else tuple(parts)
+
+
+@given(data=st.data())
+def test_getitem(data: Any) -> None:
+    a = data.draw(arrays(dtypes=["float32"]))
+    x = to_tensor(a, "cpu")
+    key = data.draw(index_keys(a.ndim))
+    got = call(ops.getitem, x, key)
+    want = reference(lambda: a[key])
+    if isinstance(want, Exception):
+        assert got is None, f"a[{key!r}] of shape {a.shape}: NumPy refuses, minigen computed"
+    elif got is not None:
+        agree(got, want, x, exact=True)
+
+
+@pytest.mark.parametrize("name", ["cat", "stack"])
+@given(data=st.data())
+def test_cat_and_stack(name: str, data: Any) -> None:
+    arrs = data.draw(st.lists(arrays(dtypes=["float32", "float32", "float64", "int64"]),
+                              max_size=3))
+    tensors = [to_tensor(v, "cpu") for v in arrs]
+    dim = data.draw(st.one_of(st.integers(-3, 3), st.sampled_from(JUNK)))
+    got = call(getattr(ops, name), tensors, dim)
+    if got is None:
+        return
+    want = reference(np.concatenate if name == "cat" else np.stack, arrs, axis=dim)
+    agree(got, want, *tensors, exact=True)
+
+
+# --------------------------------------------------------------------------- linear algebra
+
+
+@given(data=st.data())
+def test_matmul_and_linear(data: Any) -> None:
+    a, b = data.draw(arrays()), data.draw(arrays())
+    ta, tb = to_tensor(a, "cpu"), to_tensor(b, "cpu")
+    got = call(ops.matmul, ta, tb)
+    want = reference(np.matmul, a, b)
+    if a.ndim == 0 or b.ndim == 0:  # NumPy refuses these too
+        assert got is None
+    elif got is not None or isinstance(want, Exception):
+        agree(got, want, ta, tb)
+    bias = data.draw(st.one_of(st.none(), arrays(dtypes=["float32"])))
+    tbias = None if bias is None else to_tensor(bias, "cpu")
+    got = call(ops.linear, ta, tb, tbias)
+    if got is not None:
+        assert got.shape == a.shape[:-1] + b.shape[:1]
+
+
+LOSSES = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss"]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@given(data=st.data())
+def test_losses(name: str, data: Any) -> None:
+    a, b = data.draw(arrays()), data.draw(arrays())
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none", "avg", None]))
+    ta, tb = to_tensor(a, "cpu"), to_tensor(b, "cpu")
+    got = call(getattr(ops, name), ta, tb, reduction=reduction)
+    want = reference(np.broadcast_shapes, a.shape, b.shape)
+    if isinstance(want, Exception) or reduction not in ("mean", "sum", "none"):
+        assert got is None
+    elif got is not None:
+        assert got.shape == (tuple(want) if reduction == "none" else ())
+        assert got.dtype == ta.dtype
+
+
+# --------------------------------------------------------------------------- conv, norm
+
+
+SMALL = st.integers(-1, 3)
+PAIRS = st.one_of(SMALL, st.tuples(SMALL, SMALL), st.sampled_from(JUNK))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@given(data=st.data())
+def test_conv(transposed: bool, data: Any) -> None:
+    n, c_in, c_out, h, w = (data.draw(st.integers(0, 2)) for _ in range(5))
+    k = data.draw(st.integers(0, 3))
+    x_shape = data.draw(st.sampled_from([(n, c_in, h, w), (c_in, h, w), (n, c_in, h, w, 1)]))
+    w_shape = (c_in, c_out, k, k) if transposed else (c_out, c_in, k, k)
+    x = to_tensor(data.draw(arrays(x_shape, dtypes=["float32", "float32", "float64"])), "cpu")
+    weight = to_tensor(data.draw(arrays(w_shape, dtypes=["float32"])), "cpu")
+    bias = data.draw(st.sampled_from([None, (c_out,), (c_out + 1,)]))
+    bias = None if bias is None else to_tensor(np.ones(bias, np.float32), "cpu")
+    kw = {name: data.draw(PAIRS) for name in ("stride", "padding", "dilation")}
+    if transposed:
+        kw["output_padding"] = data.draw(PAIRS)
+        got = call(ops.conv_transpose2d, x, weight, bias, **kw)
+        size = ops.conv_transpose2d_output_size
+    else:
+        got = call(ops.conv2d, x, weight, bias, **kw)
+        size = ops.conv2d_output_size
+    if got is not None:
+        hw = size(x.shape[2:], (k, k), **kw)
+        assert got.shape == (n, c_out, *hw) and got.dtype == x.dtype
+
+
+@given(data=st.data())
+def test_output_size_helpers(data: Any) -> None:
+    size = data.draw(st.one_of(st.tuples(SMALL, SMALL), st.sampled_from(JUNK)))
+    args = [data.draw(PAIRS) for _ in range(4)]
+    for fn in (ops.conv2d_output_size, ops.conv_transpose2d_output_size):
+        got = call(fn, size, *args)
+        assert got is None or (len(got) == 2 and all(isinstance(v, int) for v in got))
+    got = call(ops.conv_transpose2d_output_padding, size, size, *args[:3])
+    assert got is None or len(got) == 2
+
+
+@given(data=st.data())
+def test_batch_norm_and_dropout(data: Any) -> None:
+    a = data.draw(arrays(dtypes=["float32", "float32", "float64", "int64"]))
+    x = to_tensor(a, "cpu")
+    c = data.draw(st.integers(0, 3))
+    stats = data.draw(st.sampled_from([None, "ok", "f64"]))
+    dt = np.float64 if stats == "f64" else np.float32
+    rm = None if stats is None else minigen.tensor(np.zeros(c, dt))
+    rv = None if stats is None else minigen.tensor(np.ones(c, dt))
+    training = data.draw(st.booleans())
+    momentum = data.draw(st.sampled_from([0.1, 0.0, 1.0, -0.5, "a", NAN]))
+    eps = data.draw(st.sampled_from([1e-5, 0.0, -1.0, None]))
+    got = call(ops.batch_norm, x, rm, rv, training=training, momentum=momentum, eps=eps)
+    if got is not None:
+        assert got.shape == x.shape and got.dtype == x.dtype
+    p = data.draw(st.sampled_from([0.0, 0.3, 1.0, -0.1, 1.5, NAN, "a", None]))
+    got = call(ops.dropout, x, p, training)
+    if got is not None:
+        assert got.shape == x.shape and got.dtype == x.dtype
+
+
+@given(data=st.data())
+def test_dtype_and_device_moves(data: Any) -> None:
+    x = to_tensor(data.draw(arrays()), "cpu")
+    target = data.draw(st.sampled_from(["float32", "float64", "int64", "float16", "gpu",
+                                        "cuda:x", 3, None]))
+    call(ops.astype, x, target)
+    call(ops.to_device, x, target)
+
+
+# --------------------------------------------------------------------------- layers
+
+
+LAYERS = {
+    "Linear": lambda: nn.Linear(3, 2), "Conv2d": lambda: nn.Conv2d(1, 2, 3, padding=1),
+    "ConvTranspose2d": lambda: nn.ConvTranspose2d(2, 1, 4, stride=2, padding=1),
+    "BatchNorm1d": lambda: nn.BatchNorm1d(3), "BatchNorm2d": lambda: nn.BatchNorm2d(2),
+    "Dropout": lambda: nn.Dropout(0.5), "Flatten": nn.Flatten,
+    "Unflatten": lambda: nn.Unflatten(1, (1, 3)), "ReLU": nn.ReLU,
+    "LeakyReLU": lambda: nn.LeakyReLU(0.2), "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
+    "Softplus": nn.Softplus, "Identity": nn.Identity,
+}
+SHAPES = [(2, 3), (3,), (), (0, 3), (1, 3), (2, 1, 3, 3), (2, 2, 3, 3), (1, 2, 1, 1),
+          (2, 3, 1), (0, 1, 3, 3)]
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@given(data=st.data())
+def test_layers(name: str, data: Any) -> None:
+    layer = LAYERS[name]()
+    if data.draw(st.booleans()):
+        layer.eval()
+    a = data.draw(arrays(data.draw(st.sampled_from(SHAPES)),
+                         dtypes=["float32", "float32", "float64", "int64"]))
+    x = to_tensor(a, "cpu")
+    got = call(layer, x)
+    if got is None:
+        return
+    assert got.dtype == x.dtype
+    if name not in ("Linear", "Conv2d", "ConvTranspose2d", "Flatten", "Unflatten"):
+        assert got.shape == x.shape
+    for p in layer.parameters():
+        assert p.grad is None or p.grad.shape == p.shape
+
+
+def test_every_public_op_is_fuzzed() -> None:
+    fuzzed = (set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(LOSSES) | {
+        "where", "clamp", "softmax", "log_softmax", "reshape", "permute", "transpose",
+        "unsqueeze", "squeeze", "expand", "flatten", "pad", "getitem", "cat", "stack",
+        "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",
+        "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
+        "dropout", "astype", "to_device"})
+    assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)
