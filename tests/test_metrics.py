@@ -249,7 +249,7 @@ def test_half_the_classes_is_far_from_the_data(real: dict) -> None:
     floor = frechet_floor(real["features"], real["other"], n)
     assert distance > 10 * floor
     assert classifier_score(real["probs"][low], splits=5)[0] == pytest.approx(5.0, abs=0.6)
-    assert class_histogram(real["probs"][low])["missing"] == [5, 6, 7, 8, 9]
+    assert sum(class_histogram(real["probs"][low])["fractions"][5:]) < 0.05  # mistakes only
 
 
 # ----------------------------------------------------------------------------- likelihood

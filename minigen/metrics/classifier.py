@@ -55,24 +55,39 @@ class DigitClassifier(nn.Module):
     feature_dim = 128
 
     def __init__(self, channels: tuple[int, int] = (32, 64), hidden: int = 128,
-                 num_classes: int = 10, dropout: float = 0.5):
+                 num_classes: int = 10, dropout: float = 0.5, pool: bool = False):
         super().__init__()
         c1, c2 = channels
         self.channels, self.hidden, self.num_classes = (c1, c2), hidden, num_classes
-        self.conv1 = nn.Conv2d(1, c1, 5, stride=2, padding=2)  # 28x28 -> 14x14
-        self.conv2 = nn.Conv2d(c1, c2, 5, stride=2, padding=2)  # 14x14 -> 7x7
-        self.fc1 = nn.Linear(c2 * 7 * 7, hidden)
+        self.pool = pool
+        if pool:  # LeNet's layout: 28 -conv-> 24 -pool-> 12 -conv-> 8 -pool-> 4
+            self.conv1, self.conv2 = nn.Conv2d(1, c1, 5), nn.Conv2d(c1, c2, 5)
+            side = 4
+        else:
+            self.conv1 = nn.Conv2d(1, c1, 5, stride=2, padding=2)  # 28x28 -> 14x14
+            self.conv2 = nn.Conv2d(c1, c2, 5, stride=2, padding=2)  # 14x14 -> 7x7
+            side = 7
+        self.fc1 = nn.Linear(c2 * side * side, hidden)
         self.dropout = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden, num_classes)
         self.meta: dict[str, Any] = {}  # where the weights came from, and their accuracy
 
     def features(self, x: Tensor) -> Tensor:
         """(N, 1, 28, 28) -> (N, 128): the ReLU activations of the hidden layer."""
-        h = F.relu(self.conv2(F.relu(self.conv1(x))))
+        h = F.relu(self.conv1(x))
+        h = F.relu(self.conv2(max_pool2x2(h) if self.pool else h))
+        h = max_pool2x2(h) if self.pool else h
         return F.relu(self.fc1(h.reshape(x.shape[0], -1)))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.fc2(self.dropout(self.features(x)))
+
+
+def max_pool2x2(x: Tensor) -> Tensor:
+    """2x2 max pooling, stride 2: (N, C, H, W) -> (N, C, H/2, W/2), as a reshape and a max
+    (the max's backward sends the gradient to the largest of each four)."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(dim=(3, 5))
 
 
 def cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
@@ -152,8 +167,9 @@ def load_dataset(dataset: str, split: str, source: str = "auto", root: Any = Non
 def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any = None,
                      epochs: int = 15, batch_size: int = 64, lr: float = 1e-3,
                      weight_decay: float = 0.0, max_shift: int = 2, dropout: float = 0.5,
-                     seed: int = 0, device: Any = "cpu", out: str | os.PathLike | None = None,
-                     cosine: bool = True, limit: int | None = None,
+                     pool: bool = False, cosine: bool = True, seed: int = 0,
+                     device: Any = "cpu", out: str | os.PathLike | None = None,
+                     limit: int | None = None,
                      progress: bool = True) -> DigitClassifier:
     """Train a :class:`DigitClassifier` on the training split of ``dataset``.
 
@@ -171,7 +187,7 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
     train = load_dataset(dataset, "train", source, root)
     test = load_dataset(dataset, "test", source, root)
     images, labels = train.images[:limit], train.labels[:limit]
-    model = DigitClassifier(dropout=dropout).to(device)
+    model = DigitClassifier(dropout=dropout, pool=pool).to(device)
     opt = optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loader = DataLoader((images, labels), batch_size=batch_size, shuffle=True, seed=seed,
                         device=device)
@@ -196,7 +212,7 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
         "dataset": dataset, "source": train.source, "train_size": int(len(labels)),
         "test_size": len(test), "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "weight_decay": weight_decay, "cosine": cosine, "max_shift": max_shift,
-        "dropout": dropout, "seed": seed,
+        "dropout": dropout, "pool": pool, "seed": seed,
         "train_seconds": round(time.perf_counter() - started, 1),
         "test_accuracy": accuracy(model, test.images, test.labels),
     }
@@ -212,7 +228,7 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike) -> None:
     """Weights, architecture and meta in one ``.npz`` (``minigen.save``: no pickle)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     arch = {"channels": list(model.channels), "hidden": model.hidden,
-            "num_classes": model.num_classes, "dropout": model.dropout.p}
+            "num_classes": model.num_classes, "dropout": model.dropout.p, "pool": model.pool}
     minigen.save({"format": FORMAT, "arch": arch, "meta": model.meta,
                   "model": model.state_dict()}, path)
 
@@ -243,7 +259,7 @@ def load_classifier(dataset: str = "mnist", path: str | os.PathLike | None = Non
         raise CheckpointError(f"{path}: not a minigen classifier file")
     arch = saved["arch"]
     model = DigitClassifier(tuple(arch["channels"]), arch["hidden"], arch["num_classes"],
-                            arch["dropout"]).to(device)
+                            arch["dropout"], arch.get("pool", False)).to(device)
     model.load_state_dict(saved["model"])
     model.meta = dict(saved["meta"], weights=str(path))
     return model.eval()

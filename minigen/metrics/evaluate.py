@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 import minigen
 from minigen.metrics import likelihood, scores
@@ -38,8 +39,8 @@ def real_reference(classifier: DigitClassifier, n: int | None = None,
 
     ``features``/``probs``: the first ``n`` test images (default: all) of the classifier's own
     data set (meta ``dataset`` and ``source``); ``other``: features of ``n`` training images
-    (a seeded choice), disjoint from them, for :func:`scores.frechet_floor`. Also ``images``
-    and ``labels`` of the test images used.
+    (a seeded choice, their indices in ``other_index``), disjoint from them, for
+    :func:`scores.frechet_floor`. Also ``images`` and ``labels`` of the test images used.
     """
     key = (id(classifier), -1 if n is None else n, seed)
     if key not in _references:
@@ -52,7 +53,8 @@ def real_reference(classifier: DigitClassifier, n: int | None = None,
         features, probs = predict(classifier, test.images[:n_used])
         other, _ = predict(classifier, train.images[pick])
         _references[key] = {"features": features, "probs": probs, "other": other,
-                            "images": test.images[:n_used], "labels": test.labels[:n_used]}
+                            "other_index": pick, "images": test.images[:n_used],
+                            "labels": test.labels[:n_used]}
     return _references[key]
 
 
@@ -229,15 +231,20 @@ def _plot(result: dict[str, Any], history: dict[str, Any], path: Path) -> Path |
     epoch_hist = history.get("epoch", {})
     if "discriminator" in result:
         d = result["discriminator"]
-        ax.plot(epochs[:len(d["d_x"])], d["d_x"][:len(epochs)], label="D(x)")
-        ax.plot(epochs[:len(d["d_g_z"])], d["d_g_z"][:len(epochs)], label="D(G(z))")
+        ax.plot(epochs[:len(d["d_x"])], d["d_x"][:len(epochs)], marker=".", label="D(x)")
+        ax.plot(epochs[:len(d["d_g_z"])], d["d_g_z"][:len(epochs)], marker=".",
+                label="D(G(z))")
         ax.axhline(0.5, color="grey", ls=":")
         ax.set(xlabel="epoch", ylim=(0, 1), title="discriminator outputs")
         ax.legend(fontsize=7)
     elif epoch_hist.get("test_loss"):
-        ax.plot(epochs[:len(epoch_hist["test_loss"])], epoch_hist["test_loss"][:len(epochs)])
+        ax.plot(epochs[:len(epoch_hist["test_loss"])], epoch_hist["test_loss"][:len(epochs)],
+                marker=".")
         ax.set(xlabel="epoch", ylabel="nats per image", title="test loss (-ELBO)")
-    fig.suptitle(f"{result['run_dir']}: the fixed-noise samples of each epoch", fontsize=9)
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"{result['run_dir']}: scores of each epoch's fixed-noise samples", y=1.04,
+                 fontsize=9)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     return path

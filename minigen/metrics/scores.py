@@ -155,7 +155,7 @@ def class_histogram(probs_or_labels: Any, num_classes: int = 10) -> dict[str, An
     counts = np.bincount(labels, minlength=num_classes)[:num_classes]
     fractions = counts / max(int(counts.sum()), 1)
     nonzero = fractions[fractions > 0]
-    entropy = float(-(nonzero * np.log(nonzero)).sum())
+    entropy = max(0.0, float(-(nonzero * np.log(nonzero)).sum()))  # never -0.0
     return {"counts": counts.tolist(), "fractions": fractions.tolist(), "entropy": entropy,
             "normalized_entropy": entropy / math.log(num_classes),
             "missing": [c for c in range(num_classes) if counts[c] == 0],

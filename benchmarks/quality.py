@@ -1,0 +1,136 @@
+"""The quality the report's models reach, in the numbers of ``minigen.metrics``.
+
+    python benchmarks/quality.py                          # the issue's settings, 3 seeds
+    python benchmarks/quality.py --models gan --seeds 0 --epochs 20     # a shorter look
+    python benchmarks/quality.py --runs runs/quality      # score runs trained before
+
+For each model and seed: train on the bundled sample with the CLI's code path
+(``minigen.report.train_model``: FC GAN and DCGAN at batch 64 with Adam 2e-4, betas
+(0.5, 0.999), the non-saturating loss; the VAE at batch 128 with Adam 1e-3), then generate
+1,000 images and score them against the sample's 1,000 test digits with the shipped
+classifier (``minigen.metrics.evaluate_run``): the Fréchet distance and its real-vs-real
+floor, the classifier score (10 splits), the smallest and largest class fraction, and for the
+VAE the test ELBO and the IWAE bound (k = 1000). The medians over the seeds are compared with
+the issue's targets. Results go to benchmarks/results/quality.json and quality.md.
+
+A run folder that already holds a checkpoint of the right epoch count is scored, not
+retrained, so an interrupted benchmark continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import minigen
+from minigen.metrics import evaluate_run, load_classifier
+from minigen.report import train_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+EPOCHS = {"gan": 200, "dcgan": 100, "vae": 100}
+# (distance at most, classifier score at least): the issue's targets, then its stretch goals
+TARGETS = {"gan": (90.0, 7.6), "dcgan": (150.0, 6.3)}
+STRETCH = {"gan": (70.0, 7.9)}
+
+
+def run_one(model: str, seed: int, epochs: int, root: Path, clf: Any, k: int,
+            device: str) -> dict[str, Any]:
+    out = root / f"{model}_seed{seed}"
+    checkpoint = out / "checkpoint.npz"
+    seconds = None
+    done = checkpoint.is_file() and minigen.load(checkpoint)["epoch"] >= epochs
+    if not done:
+        started = time.perf_counter()
+        train_model(model, epochs=epochs, seed=seed, device=device, data="sample", out=out,
+                    resume=str(checkpoint) if checkpoint.is_file() else None, progress=False)
+        seconds = time.perf_counter() - started
+    result = evaluate_run(out, n_samples=1000, k=k, classifier=clf, device=device, seed=seed,
+                          progress=False)
+    row = result["checkpoints"][-1]
+    scores = {"seed": seed, "epochs": row["epoch"], "train_seconds": seconds,
+              "fd": row["fd"], "fd_floor": row["fd_floor"],
+              "classifier_score": row["classifier_score"],
+              "min_fraction": row["histogram"]["min_fraction"],
+              "max_fraction": row["histogram"]["max_fraction"]}
+    for key in ("test_elbo", "iwae"):
+        if key in row:
+            scores[key] = row[key]
+    print(f"{model} seed {seed}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()
+                                              if isinstance(v, float)), flush=True)
+    return scores
+
+
+def summarise(model: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = [k for k in rows[0] if k not in ("seed", "epochs") and rows[0][k] is not None]
+    median = {k: statistics.median(r[k] for r in rows if r[k] is not None) for k in keys}
+    verdict = {}
+    if model in TARGETS:
+        fd_max, score_min = TARGETS[model]
+        verdict["target"] = median["fd"] <= fd_max and median["classifier_score"] >= score_min
+    if model in STRETCH:
+        fd_max, score_min = STRETCH[model]
+        verdict["stretch"] = median["fd"] <= fd_max and median["classifier_score"] >= score_min
+    if model != "vae":
+        verdict["classes_5_to_15_percent"] = (median["min_fraction"] >= 0.05
+                                              and median["max_fraction"] <= 0.15)
+    return {"median": median, "seeds": rows, "verdict": verdict}
+
+
+def markdown(summary: dict[str, Any], accuracy: float) -> str:
+    lines = ["| model | epochs | FD | floor | classifier score | classes (min / max) | "
+             "test ELBO | IWAE k=1000 | train time | targets met |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for model, s in summary.items():
+        m = s["median"]
+        seconds = m.get("train_seconds")
+        lines.append(
+            f"| {model} | {s['seeds'][0]['epochs']} | {m['fd']:.1f} | {m['fd_floor']:.1f} | "
+            f"{m['classifier_score']:.2f} | {m['min_fraction']:.1%} / {m['max_fraction']:.1%} "
+            f"| {m.get('test_elbo', float('nan')):.1f} | {m.get('iwae', float('nan')):.1f} | "
+            f"{'' if seconds is None else f'{seconds / 60:.0f} min'} | "
+            f"{', '.join(f'{k}: {v}' for k, v in s['verdict'].items())} |")
+    return ("Medians over seeds, 1,000 generated images against the bundled sample's 1,000 "
+            f"test digits; classifier test accuracy {accuracy:.2%}.\n\n" + "\n".join(lines)
+            + "\n")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["gan", "dcgan", "vae"],
+                        choices=["gan", "dcgan", "vae"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="for every model (default: gan 200, dcgan 100, vae 100)")
+    parser.add_argument("--runs", default="runs/quality", help="where the runs are kept")
+    parser.add_argument("--k", type=int, default=1000, help="VAE: importance samples")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=str(RESULTS / "quality"),
+                        help="results file stem (.json and .md are added)")
+    args = parser.parse_args(argv)
+    clf = load_classifier(device=args.device)
+    summary = {}
+    for model in args.models:
+        epochs = args.epochs or EPOCHS[model]
+        rows = [run_one(model, seed, epochs, Path(args.runs), clf, args.k, args.device)
+                for seed in args.seeds]
+        summary[model] = summarise(model, rows)
+    accuracy = clf.meta["test_accuracy"]
+    text = markdown(summary, accuracy)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(
+        {"summary": summary, "classifier": clf.meta, "machine": platform.platform(),
+         "processor": platform.processor()}, indent=1))
+    print(text)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
