@@ -105,23 +105,28 @@ def sum_check_is_fooled(seed: int) -> tuple[bool, str]:
 # ## 4. A property-based test
 #
 # One hand-picked input proves little. [Hypothesis](https://hypothesis.readthedocs.io) draws
-# many shapes and values and shrinks any failure to the simplest example. Save this as
-# `test_my_op.py` and run `pytest test_my_op.py`; `minigen.testing.strategies` has the
-# strategies minigen's own test suite uses (shapes, broadcastable pairs, safe domains).
+# many shapes and values and shrinks any failure to the simplest example.
+# `minigen.testing.strategies` has the strategies minigen's own test suite uses: shapes,
+# shapes that broadcast together, and tensors whose values come from a named *domain*
+# (`real`, `positive` for logs and square roots, `away_from_kinks` for relu and abs...),
+# sometimes laid out non-contiguously in memory. Save this as `test_my_op.py` and run
+# `pytest test_my_op.py`:
 #
 # ```python
 # from hypothesis import given, settings, strategies as st
-# import numpy as np
 # import minigen
+# from minigen.testing import strategies as mst
 #
 # @settings(deadline=None, max_examples=25)
-# @given(rows=st.integers(1, 4), cols=st.integers(1, 4), seed=st.integers(0, 2**16))
-# def test_tanh_of_product(rows, cols, seed):
-#     rng = np.random.default_rng(seed)
-#     x = minigen.tensor(rng.standard_normal((rows, cols)), requires_grad=True)
-#     w = minigen.tensor(rng.standard_normal(cols), requires_grad=True)
+# @given(shapes=mst.broadcastable_shapes(2), data=st.data())
+# def test_tanh_of_product(shapes, data):
+#     x = data.draw(mst.tensors(shape=shapes[0]))
+#     w = data.draw(mst.tensors(shape=shapes[1]))
 #     assert minigen.gradcheck(lambda x, w: (x * w).tanh(), x, w)
 # ```
+#
+# The two shapes broadcast against each other (`(3, 1)` with `(4,)`, say), so the test also
+# checks that the gradient of the smaller input sums over the broadcast axes.
 
 # %%
 def property_test(max_examples: int) -> int:
@@ -129,14 +134,15 @@ def property_test(max_examples: int) -> int:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    from minigen.testing import strategies as mst
+
     ran = []
 
     @settings(deadline=None, max_examples=max_examples, database=None)
-    @given(rows=st.integers(1, 4), cols=st.integers(1, 4), seed=st.integers(0, 2**16))
-    def test_tanh_of_product(rows: int, cols: int, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        x = minigen.tensor(rng.standard_normal((rows, cols)), requires_grad=True)
-        w = minigen.tensor(rng.standard_normal(cols), requires_grad=True)
+    @given(shapes=mst.broadcastable_shapes(2), data=st.data())
+    def test_tanh_of_product(shapes: tuple, data: st.DataObject) -> None:
+        x = data.draw(mst.tensors(shape=shapes[0]))
+        w = data.draw(mst.tensors(shape=shapes[1]))
         assert minigen.gradcheck(lambda x, w: (x * w).tanh(), x, w)
         ran.append(1)
 
