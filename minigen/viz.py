@@ -182,6 +182,10 @@ def _figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
+def _marker_size(points: int) -> float:
+    return 5.0 if points <= 20 else 2.0 if points <= 60 else 0.0  # dots only where they help
+
+
 def _save(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> str:
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -213,9 +217,10 @@ def plot_gan_losses(d_losses: Sequence[float], g_losses: Sequence[float],
     epochs = np.arange(1, len(d) + 1)
     fig = _figure((6, 4))
     ax = fig.add_subplot()
-    ax.plot(epochs, d, "o-", label="D loss")
-    ax.plot(epochs, g, "s-", label="G loss")
-    ax.plot(epochs, d + g, "^-", label="D + G")
+    ms = _marker_size(len(d))
+    ax.plot(epochs, d, "o-", ms=ms, label="D loss")
+    ax.plot(epochs, g, "s-", ms=ms, label="G loss")
+    ax.plot(epochs, d + g, "^-", ms=ms, label="D + G")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("mean loss per batch")
@@ -230,8 +235,9 @@ def plot_vae_losses(train_losses: Sequence[float], test_losses: Sequence[float],
     """Training and test loss per epoch (the report's Figure 13)."""
     fig = _figure((6, 4))
     ax = fig.add_subplot()
-    ax.plot(np.arange(1, len(train_losses) + 1), train_losses, "o-", label="train")
-    ax.plot(np.arange(1, len(test_losses) + 1), test_losses, "s-", label="test")
+    ms = _marker_size(len(train_losses))
+    ax.plot(np.arange(1, len(train_losses) + 1), train_losses, "o-", ms=ms, label="train")
+    ax.plot(np.arange(1, len(test_losses) + 1), test_losses, "s-", ms=ms, label="test")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("-ELBO per image (BCE + KL, nats)")
@@ -247,7 +253,8 @@ def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
     fig = _figure((6, 4))
     ax = fig.add_subplot()
     for label, values in curves.items():
-        ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=_marker_size(len(values)),
+                label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
