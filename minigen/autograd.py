@@ -13,6 +13,7 @@ drops them, and saved arrays as soon as their op's backward has run.
 
 from __future__ import annotations
 
+import os
 import traceback
 import weakref
 from typing import Any
@@ -93,8 +94,12 @@ def _check_finite(array: Array, what: str, ctx: Context) -> None:
     if not dtype_of(array).is_floating_point or bool(xp.all(xp.isfinite(array))):
         return
     kind = "NaN" if bool(xp.any(xp.isnan(array))) else "Inf"
-    shapes = ", ".join(str(tuple(s)) for s in ctx.input_shapes if s is not None)
-    where = "".join(ctx.trace or ["(no trace)"]).rstrip()
+    if hasattr(ctx, "trace"):
+        shapes = ", ".join(str(s) for s in ctx.anomaly_shapes)
+        where = "".join(traceback.format_list(ctx.trace)).rstrip()
+    else:  # a graph recorded before detect_anomaly was switched on
+        shapes = ", ".join(str(tuple(s)) for s in ctx.input_shapes if s is not None)
+        where = "  (unknown: run the forward pass under detect_anomaly() too)"
     raise AnomalyError(
         f"{kind} found in the {what} of {ctx.name} (input shapes: {shapes}).\n"
         f"The op was created here:\n{where}"
@@ -166,6 +171,8 @@ class Function:
                 arrays.append(a.data)
             else:
                 arrays.append(a)
+        if first is None:
+            raise DTypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = Context()
         with quiet_floating_point():  # inf and NaN are values, not warnings
             out = cls.forward(ctx, *arrays, **kwargs)
@@ -187,13 +194,27 @@ class Function:
             ctx.out_ref = None
             result.requires_grad = True
             result._ctx = ctx
-            if _anomaly_enabled:
-                ctx.trace = traceback.format_stack(limit=8)[:-2]
-                _check_finite(out, "output", ctx)
-        elif _anomaly_enabled:
-            ctx.name, ctx.trace, ctx.input_shapes = cls.__name__, None, ()
+        if _anomaly_enabled:  # (also under no_grad: a NaN made there is just as wrong)
+            ctx.name = cls.__name__
+            ctx.anomaly_shapes = tuple(tuple(a.shape) for a in args if isinstance(a, TensorCore))
+            ctx.trace = _creation_trace()
             _check_finite(out, "output", ctx)
         return result
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _creation_trace() -> list[traceback.FrameSummary]:
+    """Where an op is being created: from the innermost line of the user's code (the last frame
+    outside minigen's package) down to the op's function, at most 10 frames."""
+    frames = traceback.extract_stack()[:-2]  # drop this function and apply
+    while len(frames) > 1 and frames[-1].filename.startswith(_PACKAGE + "ops" + os.sep):
+        frames.pop()  # and the op's own function (ops.linear...)
+    outside = [i for i, f in enumerate(frames) if not f.filename.startswith(_PACKAGE)]
+    start = outside[-1] if outside else 0
+    frames = frames[start:]
+    return frames if len(frames) <= 10 else frames[:1] + frames[-9:]
 
 
 def _check_compatible(op: str, a: TensorCore, b: TensorCore) -> None:
