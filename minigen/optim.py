@@ -61,9 +61,10 @@ class Optimizer:
                 raise ValueError(f"parameter {j} is not a leaf (it was computed from other "
                                  "tensors): optimize the leaves, e.g. model.parameters()")
             if id(p) in seen:  # by identity: Tensor == Tensor is elementwise
+                group_index, position = seen[id(p)]
                 raise ValueError(f"parameter {j} of shape {p.shape} appears twice in the "
-                                 f"optimizer (first at group, index {seen[id(p)]}): pass each "
-                                 "parameter once")
+                                 f"optimizer (first in group {group_index} at position "
+                                 f"{position}): pass each parameter once")
             seen[id(p)] = (len(self.param_groups), j)
         if not params:
             raise ValueError(f"{type(self).__name__} got a parameter group with no parameters")
