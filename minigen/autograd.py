@@ -179,7 +179,8 @@ class Function:
         if isinstance(out, HostScalar):  # NumPy turns 0-d results into scalars: undo that
             out = as_host_array(out)
         result = first._make(out)
-        if requires_grad and _grad_enabled:
+        # An integer or bool result is piecewise constant: no gradient, so no graph (PyTorch).
+        if requires_grad and _grad_enabled and dtype_of(out).is_floating_point:
             ctx.name = cls.__name__
             ctx.fn = cls
             ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
@@ -256,6 +257,12 @@ class TensorCore:
         """
         if create_graph:
             raise GraphError("higher-order gradients (create_graph=True) are not supported")
+        if not self.requires_grad and not dtype_of(self.data).is_floating_point:
+            raise GraphError(
+                f"backward() on a {dtype_of(self.data)} tensor: integer and bool results have "
+                "no gradient (the graph stops at .long(), comparisons and argmax); compute "
+                "the loss from floating tensors"
+            )
         if not self.requires_grad:
             raise GraphError(
                 "backward() on a tensor that does not require grad: no input of the "

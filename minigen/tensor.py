@@ -160,7 +160,8 @@ class Tensor(TensorCore):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not self.dtype.is_floating_point:
-            raise DTypeError(f"only floating tensors can require grad, this one is {self.dtype}")
+            raise DTypeError(f"only floating tensors can require grad, this one is "
+                             f"{self.dtype}: convert it first with .float()")
         if not self.is_leaf and not requires_grad:
             raise GraphError("requires_grad_(False) on a non-leaf: use .detach()")
         self.requires_grad = requires_grad
