@@ -161,8 +161,8 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     check_tensor(a, "flatten")
     if a.ndim == 0:
         return reshape(a, (1,))
-    start = single_axis(start_dim, a.ndim, "flatten")
-    end = single_axis(end_dim, a.ndim, "flatten")
+    op = f"flatten(start_dim={start_dim!r}, end_dim={end_dim!r}) of shape {a.shape}"
+    start, end = single_axis(start_dim, a.ndim, op), single_axis(end_dim, a.ndim, op)
     if start > end:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"for a tensor of shape {a.shape}")
