@@ -164,8 +164,9 @@ def test_batch_norm_errors():
 
 
 @settings(max_examples=10)
-@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 5)), p=st.floats(0.05, 0.9),
-       seed=st.integers(0, 2**16))
+@given(shape=st.one_of(st.tuples(st.integers(1, 4), st.integers(1, 5)),
+                       st.tuples(*[st.integers(1, 3)] * 4)),
+       p=st.floats(0.05, 0.9), seed=st.integers(0, 2**16))
 def test_dropout_gradcheck(device, shape, p, seed):
     x = _tensor(np.random.default_rng(seed).standard_normal(shape), device, True)
 
@@ -177,10 +178,11 @@ def test_dropout_gradcheck(device, shape, p, seed):
     assert fn(x).grad_fn == "Dropout"
 
 
+@pytest.mark.parametrize("shape", [(100_000,), (40, 10, 10, 25)])  # 4-D: drawn batch-last
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
-def test_dropout_keeps_about_1_minus_p_and_the_mean(device, p):
-    n = 100_000
-    y = _host(dropout(minigen.ones(n, device=device), p))
+def test_dropout_keeps_about_1_minus_p_and_the_mean(device, p, shape):
+    n = int(np.prod(shape))
+    y = _host(dropout(minigen.ones(*shape, device=device), p))
     kept = y != 0
     assert set(np.unique(y)) <= {0.0, np.float32(1 / (1 - p))}
     tolerance = 5 * np.sqrt(p * (1 - p) / n)  # five standard deviations of the kept fraction
@@ -204,3 +206,14 @@ def test_dropout_modes_and_errors(device):
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match=r"\[0, 1\]"):
             dropout(x, bad)
+
+
+def test_dropout_and_batch_norm_keep_a_conv_outputs_layout():
+    """Conv layers return (N, C, H, W) views of (C, H, W, N) memory; dropout and batch norm
+    must not transpose that back (each transpose is a slow copy the next conv would undo)."""
+    h = minigen.conv2d(minigen.randn(8, 3, 6, 6), minigen.randn(4, 3, 3, 3), padding=1)
+    batch_last = h.data.strides
+    assert np.argsort(batch_last)[0] == 0  # the batch axis is the innermost in memory
+    assert dropout(h, 0.5).data.strides == batch_last
+    out = batch_norm(h, None, None, minigen.ones(4), minigen.zeros(4), training=True)
+    assert out.data.strides == batch_last

@@ -174,7 +174,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input
     check_floating(input, "dropout")
     xp = backend.namespace(input.data)
-    keep = backend.default_generator(input.device).uniform(input.shape, input.dtype) >= p
+    generator = backend.default_generator(input.device)
+    if input.ndim == 4:
+        # Draw an image mask in the (C, H, W, N) order that conv layers leave their outputs in
+        # (see ops/conv.py), so that input * mask keeps that memory layout for the next layer.
+        n, c, h, w = input.shape
+        u = xp.permute_dims(generator.uniform((c, h, w, n), input.dtype), (3, 0, 1, 2))
+    else:
+        u = generator.uniform(input.shape, input.dtype)
+    keep = u >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = xp.astype(keep, input.data.dtype) * scale  # 0 or 1 / (1 - p)
     return Dropout.apply(input, mask)
