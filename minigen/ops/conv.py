@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat
+
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
@@ -38,18 +40,16 @@ Pair = tuple[int, int]
 # ------------------------------------------------------------------ im2col / col2im
 
 
-def _offsets(kernel: Pair, stride: Pair, dilation: Pair, grid: Pair):
+def _offsets(kernel: Pair, stride: Pair, dilation: Pair, grid: Pair) -> list[tuple[slice, slice]]:
     """For each kernel tap (i, j): the row and column slices of the padded image it reads.
 
     Window (h, w) of the output grid starts at padded pixel (h*s, w*s); its tap (i, j) reads
     pixel (h*s + i*d, w*s + j*d). Over all h < H_grid that is rows i*d, i*d + s, ... : a slice.
     """
-    for i in range(kernel[0]):
-        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (grid[0] - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (grid[1] - 1) + 1,
-                         stride[1])
-            yield rows, cols
+    def taps(a: int, i: int) -> slice:
+        return slice(i * dilation[a], i * dilation[a] + stride[a] * (grid[a] - 1) + 1, stride[a])
+
+    return [(taps(0, i), taps(1, j)) for i in range(kernel[0]) for j in range(kernel[1])]
 
 
 def _im2col(xpad: Array, kernel: Pair, stride: Pair, dilation: Pair, grid: Pair) -> Array:
@@ -67,30 +67,25 @@ def _col2im(cols: Array, padded_shape: tuple[int, ...], kernel: Pair, stride: Pa
     xp = backend.namespace(cols)
     c, n = padded_shape[0], padded_shape[-1]
     taps = xp.reshape(cols, (c, kernel[0] * kernel[1], grid[0], grid[1], n))
-    xpad = xp.zeros(padded_shape, dtype=cols.dtype, device=_device(cols))
+    xpad = xp.zeros(padded_shape, dtype=cols.dtype, device=array_api_compat.device(cols))
     for tap, (rows, cols_) in enumerate(_offsets(kernel, stride, dilation, grid)):
         xpad[:, rows, cols_, :] += taps[:, tap, ...]  # windows that overlap add up
     return xpad
 
 
-def _device(x: Array) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
+def _widths(padding: Pair) -> tuple[tuple[int, int], ...]:
+    return ((0, 0), (padding[0],) * 2, (padding[1],) * 2, (0, 0))
 
 
 def _pad_batch_last(x: Array, padding: Pair) -> Array:
     """(N, C, H, W) -> zero-padded (C, H + 2p, W + 2p, N), a new contiguous array."""
-    xp = backend.namespace(x)
-    widths = ((0, 0), (padding[0],) * 2, (padding[1],) * 2, (0, 0))
-    return backend.pad(xp.permute_dims(x, (1, 2, 3, 0)), widths)
+    return backend.pad(backend.namespace(x).permute_dims(x, (1, 2, 3, 0)), _widths(padding))
 
 
 def _unpad_batch_first(xpad: Array, padding: Pair) -> Array:
     """(C, H + 2p, W + 2p, N) -> (N, C, H, W), a view."""
-    xp = backend.namespace(xpad)
-    widths = ((0, 0), (padding[0],) * 2, (padding[1],) * 2, (0, 0))
-    return xp.permute_dims(backend.unpad(xpad, widths), (3, 0, 1, 2))
+    unpadded = backend.unpad(xpad, _widths(padding))
+    return backend.namespace(xpad).permute_dims(unpadded, (3, 0, 1, 2))
 
 
 def _to_columns(x: Array) -> Array:
@@ -196,12 +191,16 @@ def _pair(value: Any, name: str, low: int) -> Pair:
     return tuple(int(v) for v in pair)  # type: ignore[return-value]
 
 
+def _spec(stride: Any, padding: Any, dilation: Any) -> tuple[Pair, Pair, Pair]:
+    return _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
+                                                                         "dilation", 1)
+
+
 def conv2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                        dilation: Any = 1) -> Pair:
     """(H_out, W_out) of conv2d: ``floor((H + 2p - d(k - 1) - 1) / s) + 1`` per axis."""
     size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
-    s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
-                                                                            "dilation", 1)
+    s, p, d = _spec(stride, padding, dilation)
     return tuple((size[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in (0, 1))
 
 
@@ -210,9 +209,7 @@ def conv_transpose2d_output_size(input_size: Any, kernel_size: Any, stride: Any 
                                  dilation: Any = 1) -> Pair:
     """(H_out, W_out) of conv_transpose2d: ``(H - 1)s - 2p + d(k - 1) + output_padding + 1``."""
     size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
-    s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
-                                                                            "dilation", 1)
-    op = _pair(output_padding, "output_padding", 0)
+    (s, p, d), op = _spec(stride, padding, dilation), _pair(output_padding, "output_padding", 0)
     return tuple((size[a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1 for a in (0, 1))
 
 
@@ -220,36 +217,34 @@ def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_si
                                     stride: Any = 1, padding: Any = 0,
                                     dilation: Any = 1) -> Pair:
     """The ``output_padding`` that makes conv_transpose2d map ``input_size`` (H, W) to
-    ``output_size`` (H, W). Allowed values are below max(stride, dilation) (PyTorch's rule);
-    a ShapeError names the sizes that can be reached."""
-    s, d = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
+    ``output_size`` ((H, W) or a whole (N, C, H, W) shape). Allowed values are below
+    max(stride, dilation) (PyTorch's rule); a ShapeError names the sizes that can be reached."""
+    s, _, d = _spec(stride, padding, dilation)
     low = conv_transpose2d_output_size(input_size, kernel_size, s, padding, 0, d)
     if isinstance(output_size, (tuple, list)):
-        output_size = tuple(output_size)[-2:]  # (H, W), or a whole (N, C, H, W) shape
+        output_size = tuple(output_size)[-2:]
     want = _pair(output_size, "output_size", 1)
     for a in (0, 1):
         top = low[a] + max(s[a], d[a]) - 1
         if not low[a] <= want[a] <= top:
             raise ShapeError(
                 f"conv_transpose2d cannot make size {want[a]} on axis {a} from "
-                f"{_pair(input_size, 'input_size', 0)[a]} "
-                f"(kernel {kernel_size}, stride {stride}, padding {padding}, dilation "
-                f"{dilation}): it reaches {low[a]}..{top} with output_padding 0.."
-                f"{top - low[a]}")
+                f"{_pair(input_size, 'input_size', 0)[a]} (kernel {kernel_size}, stride "
+                f"{stride}, padding {padding}, dilation {dilation}): it reaches "
+                f"{low[a]}..{top} with output_padding 0..{top - low[a]}")
     return (want[0] - low[0], want[1] - low[1])
 
 
-def _check_tensors(input: Any, weight: Any, bias: Any, op: str) -> None:
+def _check(input: Any, weight: Any, bias: Any, op: str, transposed: bool) -> None:
+    """Tensors, a float input, a 4-D weight, and channel counts that fit (naming both)."""
     for t in (input, weight) if bias is None else (input, weight, bias):
         check_tensor(t, op)
-
-
-def _check(input: Tensor, weight: Tensor, bias: Tensor | None, op: str, c_in: int,
-           c_out: int, weight_layout: str) -> None:
     check_floating(input, op)
-    if weight.ndim != 4 or 0 in weight.shape[:2] or 0 in weight.shape[2:]:
-        raise ShapeError(f"{op} expected weight of shape {weight_layout} with no size 0, got "
+    layout = "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)"
+    if weight.ndim != 4 or 0 in weight.shape:
+        raise ShapeError(f"{op} expected weight of shape {layout} with no size 0, got "
                          f"{weight.shape}")
+    c_in, c_out = weight.shape[:2] if transposed else weight.shape[1::-1]
     if input.ndim != 4 or input.shape[1] != c_in:
         what = "" if input.ndim != 4 else (
             f" (the weight {weight.shape} expects {c_in} input channels, the input has "
@@ -282,11 +277,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> conv2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
-    s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
-                                                                            "dilation", 1)
-    _check_tensors(input, weight, bias, "conv2d")
-    _check(input, weight, bias, "conv2d", weight.shape[1] if weight.ndim == 4 else -1,
-           weight.shape[0], "(C_out, C_in, kH, kW)")
+    s, p, d = _spec(stride, padding, dilation)
+    _check(input, weight, bias, "conv2d", transposed=False)
     kernel = tuple(weight.shape[2:])
     for a in (0, 1):
         reach, room = d[a] * (kernel[a] - 1) + 1, input.shape[2 + a] + 2 * p[a]
@@ -322,19 +314,17 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     >>> conv_transpose2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
-    s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
-                                                                            "dilation", 1)
-    op = _pair(output_padding, "output_padding", 0)
-    _check_tensors(input, weight, bias, "conv_transpose2d")
-    _check(input, weight, bias, "conv_transpose2d",
-           weight.shape[0] if weight.ndim == 4 else -1,
-           weight.shape[1] if weight.ndim == 4 else -1, "(C_in, C_out, kH, kW)")
+    (s, p, d), op = _spec(stride, padding, dilation), _pair(output_padding, "output_padding", 0)
+    _check(input, weight, bias, "conv_transpose2d", transposed=True)
     if any(op[a] >= s[a] and op[a] >= d[a] for a in (0, 1)):
         raise ShapeError(
             f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "
             f"dilation {d}; to reach a given output size use "
             "conv_transpose2d_output_padding(input_size, output_size, kernel_size, stride, "
             "padding, dilation)")
+    if 0 in input.shape[2:]:
+        raise ShapeError(f"conv_transpose2d: input of shape {input.shape} has no pixels (H or "
+                         "W is 0)")
     size = conv_transpose2d_output_size(input.shape[2:], weight.shape[2:], s, p, op, d)
     if min(size) < 1:
         raise ShapeError(f"conv_transpose2d: input {input.shape} with weight {weight.shape}, "
