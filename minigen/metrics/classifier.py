@@ -1,14 +1,15 @@
 """The digit classifier that the scores look through, built and trained with minigen itself.
 
 FID looks at images through Inception-v3, a network trained on ImageNet photographs; for 28x28
-digits we train our own, small one (LeNet-like):
+digits we train our own, small one, LeNet's layout:
 
-    x (1, 28, 28) -> Conv2d(1, 32, 5, stride 2, padding 2) -> ReLU: (32, 14, 14)
-                  -> Conv2d(32, 64, 5, stride 2, padding 2) -> ReLU: (64, 7, 7)
-                  -> Flatten -> Linear(3136, 128) -> ReLU: the 128 FEATURES
+    x (1, 28, 28) -> Conv2d(1, 32, 5) -> ReLU -> 2x2 max pool: (32, 12, 12)
+                  -> Conv2d(32, 64, 5) -> ReLU -> 2x2 max pool: (64, 4, 4)
+                  -> Flatten -> Linear(1024, 128) -> ReLU: the 128 FEATURES
                   -> Dropout -> Linear(128, 10): the 10 LOGITS
 
-The strides do the pooling's job (28 -> 14 -> 7) at a quarter of the cost. The 128 features
+(``pool=False`` swaps the pooling for stride-2 convolutions, 28 -> 14 -> 7: about as fast, but on
+the 4,000-digit sample it reached 97.2 % against the pooled network's 97.8 %.) The 128 features
 feed the Fréchet distance; the softmax of the logits, p(y|x), feeds the classifier score and
 the class histogram. A classifier that cannot tell the digits apart would make every score
 meaningless, so its test accuracy travels with it (``model.meta["test_accuracy"]``) and is
@@ -18,7 +19,7 @@ Shipped: weights trained on the bundled sample (4,000 training digits), in
 ``minigen/metrics/weights/classifier_mnist_sample.npz``. Retrain (on full MNIST or
 Fashion-MNIST when you have them) with one command:
 
-    python -m minigen.metrics.train_classifier --dataset fashion-mnist
+    python -m minigen.metrics train-classifier --dataset fashion-mnist
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class DigitClassifier(nn.Module):
     feature_dim = 128
 
     def __init__(self, channels: tuple[int, int] = (32, 64), hidden: int = 128,
-                 num_classes: int = 10, dropout: float = 0.5, pool: bool = False):
+                 num_classes: int = 10, dropout: float = 0.5, pool: bool = True):
         super().__init__()
         c1, c2 = channels
         self.channels, self.hidden, self.num_classes = (c1, c2), hidden, num_classes
@@ -165,9 +166,9 @@ def load_dataset(dataset: str, split: str, source: str = "auto", root: Any = Non
 
 
 def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any = None,
-                     epochs: int = 15, batch_size: int = 64, lr: float = 1e-3,
-                     weight_decay: float = 0.0, max_shift: int = 2, dropout: float = 0.5,
-                     pool: bool = False, cosine: bool = True, seed: int = 0,
+                     epochs: int = 20, batch_size: int = 64, lr: float = 1e-3,
+                     weight_decay: float = 0.0, max_shift: int = 1, dropout: float = 0.5,
+                     pool: bool = True, cosine: bool = True, seed: int = 0,
                      device: Any = "cpu", out: str | os.PathLike | None = None,
                      limit: int | None = None,
                      progress: bool = True) -> DigitClassifier:
@@ -259,7 +260,7 @@ def load_classifier(dataset: str = "mnist", path: str | os.PathLike | None = Non
         raise CheckpointError(f"{path}: not a minigen classifier file")
     arch = saved["arch"]
     model = DigitClassifier(tuple(arch["channels"]), arch["hidden"], arch["num_classes"],
-                            arch["dropout"], arch.get("pool", False)).to(device)
+                            arch["dropout"], arch["pool"]).to(device)
     model.load_state_dict(saved["model"])
     model.meta = dict(saved["meta"], weights=str(path))
     return model.eval()
