@@ -76,17 +76,45 @@ def start_worker(script: Path, out: Path, resume: bool) -> subprocess.Popen:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: Any) -> dict[str, Any]:
-    """The uninterrupted worker run: its per-batch losses and how long it trained."""
+    """The uninterrupted worker run: its per-batch losses."""
     folder = tmp_path_factory.mktemp("reference")
     script = folder / "worker.py"
     script.write_text(WORKER)
     proc = start_worker(script, folder / "run", resume=False)
-    started = time.monotonic()
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     losses = json.loads((folder / "run" / "losses.json").read_text())
     assert len(losses["d_loss"]) == EPOCHS * BATCHES
-    return {"losses": losses, "seconds": time.monotonic() - started, "script": script}
+    return {"losses": losses, "script": script}
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
+    """Until ``path`` exists (or ``proc`` has ended)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def wait_for_saves(path: Path, proc: subprocess.Popen, count: int) -> float:
+    """Until ``path`` has been saved ``count`` more times (each save renames a new file over
+    it); returns the seconds between the last two saves seen (an epoch), or 0."""
+    seen, times = identity(path), [time.monotonic()]
+    deadline = times[0] + 300
+    while len(times) <= count and proc.poll() is None and time.monotonic() < deadline:
+        now = identity(path)
+        if now != seen:
+            seen = now
+            times.append(time.monotonic())
+        time.sleep(0.003)
+    return times[-1] - times[-2] if len(times) > 2 else 0.0
 
 
 def check_prefix(saved: dict[str, Any], losses: dict[str, list[float]]) -> None:
@@ -104,7 +132,10 @@ def test_sigkill_at_random_points_never_corrupts_the_checkpoint(reference: dict[
     epochs_seen = []
     for _ in range(4):
         proc = start_worker(reference["script"], out, resume=path.exists())
-        time.sleep(rng.uniform(0.05, 0.45) * reference["seconds"])
+        # A random point: 1 to 3 epochs on, then anywhere in the next epoch (its save too).
+        left = EPOCHS - (epochs_seen[-1] if epochs_seen else 0)
+        epoch = wait_for_saves(path, proc, rng.randint(1, max(1, min(3, left - 2))))
+        time.sleep(rng.uniform(0.0, 1.0) * epoch)
         proc.kill()  # SIGKILL: no handler, no cleanup, no last save
         proc.communicate(timeout=60)
         if path.exists():
@@ -134,9 +165,7 @@ def test_ctrl_c_saves_exits_cleanly_and_says_how_to_resume(tmp_path: Path) -> No
     out, path = tmp_path / "vae", tmp_path / "vae" / "checkpoint.npz"
     proc = subprocess.Popen(cli("--epochs", "4", "--out", str(out)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=ENV, text=True)
-    deadline = time.monotonic() + 300
-    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(path, proc)  # the first epoch is saved: now the user presses Ctrl-C
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
