@@ -107,3 +107,21 @@ def test_lesson07_full_covariance(tmp_path: Path) -> None:
     for name in ("test_loss_comparison.png", "posteriors_full.png", "posteriors_diagonal.png",
                  "full/samples.gif"):
         assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.lesson08
+@pytest.mark.slow
+def test_lesson08_evaluation(tmp_path: Path) -> None:
+    result = run_lesson("08", tmp_path)
+    rows = {r["label"]: r for r in result["damaged"]}
+    real = rows["real test digits"]
+    assert real["fd"] == pytest.approx(real["fd_floor"])
+    assert real["fd"] < rows["noise 0.1"]["fd"] < rows["noise 0.5"]["fd"]
+    assert rows["blur 3x3"]["fd"] > real["fd"]
+    assert sum(rows["only digits 0-4"]["histogram"]["fractions"][5:]) < 0.05
+    assert rows["copies of training digits"]["fd"] < 2 * real["fd_floor"]  # the memoriser
+    assert set(result["models"]) == {"gan", "dcgan", "vae"}
+    assert list(result["iwae"]) == [1, 10, 100]
+    for name in ("damaged_digits.png", "what_the_scores_see.png", "class_histograms.png",
+                 "iwae_bound.png", "scores_gan/scores.md", "scores_vae/scores_per_epoch.png"):
+        assert (tmp_path / name).is_file(), name
