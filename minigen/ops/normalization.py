@@ -137,15 +137,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for name, value in (("momentum", momentum), ("eps", eps)):
         if not _is_number(value) or not value >= 0:
             raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")
+    dtype = input.dtype
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None:
-            check_tensor(t, f"batch_norm ({name})")
-        if t is not None and t.shape != (c,):
+        if t is None:
+            continue
+        check_tensor(t, f"batch_norm ({name})")
+        if t.shape != (c,):
             raise ShapeError(f"batch_norm: {name} of shape {t.shape}, expected ({c},) for an "
                              f"input of shape {input.shape} (C = {c})")
-        if t is not None and t.dtype != input.dtype:
-            raise DTypeError(f"batch_norm: {name} is {t.dtype} but the input is {input.dtype}; "
+        if t.dtype != dtype:
+            raise DTypeError(f"batch_norm: {name} is {t.dtype} but the input is {dtype}; "
                              "minigen never casts silently: convert one with .to()")
     if training and input.numel() // max(c, 1) < 2:
         raise ShapeError(f"batch_norm: training needs more than 1 value per channel, got input "
