@@ -123,5 +123,21 @@ def test_lesson08_evaluation(tmp_path: Path) -> None:
     assert set(result["models"]) == {"gan", "dcgan", "vae"}
     assert list(result["iwae"]) == [1, 10, 100]
     for name in ("damaged_digits.png", "what_the_scores_see.png", "class_histograms.png",
-                 "iwae_bound.png", "scores_gan/scores.md", "scores_vae/scores_per_epoch.png"):
+                 "iwae_bound.png", "samples_side_by_side.png", "scores_gan/scores.md",
+                 "scores_vae/scores_per_epoch.png"):
         assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.lesson03
+def test_lesson03b_gan_theory_1d(tmp_path: Path) -> None:
+    result = run_lesson("03b", tmp_path)
+    # the initial generator sits in the gap, where D rejects it: the saturating loss's
+    # gradient vanishes there, the non-saturating one's does not
+    norms = result["gradient_norms"]
+    assert norms["saturating"] < 0.1 * norms["non-saturating"]
+    for run in (result["cover"], result["collapse"]):
+        assert run["jsd"][0] > 0.6  # the initial blob and the data barely overlap
+        assert all(0.0 <= j <= 0.6932 for j in run["jsd"])  # JSD lies in [0, log 2]
+        assert len(run["values"]) == run["eval_steps"][-1]
+    for path in result["figures"].values():
+        assert Path(path).is_file() and Path(path).stat().st_size > 10_000, path
