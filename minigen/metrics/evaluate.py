@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
 
 import minigen
 from minigen.metrics import likelihood, scores
@@ -212,16 +212,21 @@ def _plot(result: dict[str, Any], history: dict[str, Any], path: Path) -> Path |
     per_epoch = result["per_epoch"]
     if not per_epoch:
         return None
-    fig = Figure(figsize=(11, 3.4))
+    fig = Figure(figsize=(12, 3.4))
+    fig.subplots_adjust(wspace=0.3)
     FigureCanvasAgg(fig)  # no pyplot state, no window
     epochs = np.arange(1, len(per_epoch["fd"]) + 1)
     ax = fig.add_subplot(1, 3, 1)
-    ax.plot(epochs, per_epoch["fd"], marker="o", ms=3, label=f"{per_epoch['n'][0]} samples")
-    ax.axhline(per_epoch["fd_floor"][0], color="grey", ls="--", label="real-vs-real floor")
-    full = result["checkpoints"]
+    n, full = per_epoch["n"][0], result["checkpoints"]
+    ax.plot(epochs, per_epoch["fd"], marker="o", ms=3, label=f"{n} fixed-noise samples")
+    ax.axhline(per_epoch["fd_floor"][0], color="C0", ls="--", label=f"floor, {n} vs {n} real")
     ax.plot([r["epoch"] for r in full], [r["fd"] for r in full], "s", color="C3",
             label=f"{full[-1]['n']} samples")
+    ax.axhline(full[-1]["fd_floor"], color="C3", ls=":",
+               label=f"floor, {full[-1]['n']} vs {full[-1]['n']} real")
     ax.set(xlabel="epoch", ylabel="Fréchet distance", yscale="log", title="FD (lower: better)")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=7)
     ax = fig.add_subplot(1, 3, 2)
     ax.plot(epochs, per_epoch["classifier_score"], marker="o", ms=3)
