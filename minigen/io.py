@@ -21,6 +21,7 @@ NumPy is imported here by name: this module reads and writes host files, not dev
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -112,6 +113,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
+    _remove_leftovers(folder, os.path.basename(path))
+
+
+def _remove_leftovers(folder: str, name: str) -> None:
+    """Delete temp files of earlier saves to the same path that were killed mid-write (a
+    SIGKILL leaves them behind; they were never renamed, so nothing refers to them)."""
+    for leftover in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*.tmp")):
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
 
 
 def _fsync_folder(folder: str) -> None:

@@ -277,3 +277,15 @@ def test_saved_file_is_a_plain_npz(tmp_path: Path) -> None:
     with np.load(path, allow_pickle=False) as npz:
         assert "model/0.weight" in npz.files and npz["model/0.weight"].shape == (8, 4)
         assert json.loads(str(npz["__minigen__"]))["format"] == "minigen-checkpoint"
+
+
+def test_save_removes_temp_files_left_by_a_killed_save(tmp_path) -> None:
+    """A save killed by SIGKILL leaves its temp file; the next save to that path removes it."""
+    path = tmp_path / "checkpoint.npz"
+    leftover = tmp_path / ".checkpoint.npz.abc123.tmp"
+    leftover.write_bytes(b"half a zip")
+    other = tmp_path / ".other.npz.abc123.tmp"  # another file's temp: not ours to remove
+    other.write_bytes(b"x")
+    minigen.save({"epoch": 1}, path)
+    assert not leftover.exists() and other.exists()
+    assert minigen.load(path)["epoch"] == 1
