@@ -81,9 +81,9 @@ def summarise(model: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"median": median, "seeds": rows, "verdict": verdict}
 
 
-def markdown(summary: dict[str, Any], accuracy: float) -> str:
+def markdown(summary: dict[str, Any], accuracy: float, k: int) -> str:
     lines = ["| model | epochs | FD | floor | classifier score | classes (min / max) | "
-             "test ELBO | IWAE k=1000 | train time | targets met |",
+             f"test ELBO | IWAE k={k} | train time | targets met |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for model, s in summary.items():
         m = s["median"]
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 for seed in args.seeds]
         summary[model] = summarise(model, rows)
     accuracy = clf.meta["test_accuracy"]
-    text = markdown(summary, accuracy)
+    text = markdown(summary, accuracy, args.k)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(text)
