@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from minigen.metrics import likelihood, scores
 from minigen.metrics.classifier import DigitClassifier, load_classifier, load_dataset, predict
 from minigen.metrics.runs import build_models, find_checkpoints, generate
 
-_references: dict[tuple[int, int, int], dict[str, Any]] = {}
+# classifier -> {(n, seed): reference}; weak, so a classifier that goes away takes its cache
+_references: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def real_reference(classifier: DigitClassifier, n: int | None = None,
@@ -42,8 +44,9 @@ def real_reference(classifier: DigitClassifier, n: int | None = None,
     (a seeded choice, their indices in ``other_index``), disjoint from them, for
     :func:`scores.frechet_floor`. Also ``images`` and ``labels`` of the test images used.
     """
-    key = (id(classifier), -1 if n is None else n, seed)
-    if key not in _references:
+    cache = _references.setdefault(classifier, {})
+    key = (-1 if n is None else n, seed)
+    if key not in cache:
         meta = classifier.meta
         source = "sample" if meta.get("source") == "sample" else "auto"
         dataset = meta.get("dataset", "mnist")
@@ -52,10 +55,10 @@ def real_reference(classifier: DigitClassifier, n: int | None = None,
         pick = np.random.default_rng(seed).permutation(len(train))[:n_used]
         features, probs = predict(classifier, test.images[:n_used])
         other, _ = predict(classifier, train.images[pick])
-        _references[key] = {"features": features, "probs": probs, "other": other,
-                            "other_index": pick, "images": test.images[:n_used],
-                            "labels": test.labels[:n_used]}
-    return _references[key]
+        cache[key] = {"features": features, "probs": probs, "other": other,
+                      "other_index": pick, "images": test.images[:n_used],
+                      "labels": test.labels[:n_used]}
+    return cache[key]
 
 
 def score_images(images: Any, classifier: DigitClassifier | None = None, *,
@@ -65,9 +68,10 @@ def score_images(images: Any, classifier: DigitClassifier | None = None, *,
 
     Returns ``fd`` (against as many real test images as there are images, at most all of
     them), ``fd_floor`` (two disjoint real sets of that size), ``classifier_score`` and
-    ``classifier_score_std`` (over ``splits`` parts; 1 part when N < 10 * splits... see
-    below), ``histogram`` (:func:`scores.class_histogram`), ``n`` and ``classifier_accuracy``.
-    With fewer than 100 images the score uses one split (its std is then 0).
+    ``classifier_score_std`` (over ``splits`` parts, or one part, std 0, when there are fewer
+    than 10 images per part), ``histogram`` (:func:`scores.class_histogram`), ``n`` and
+    ``classifier_accuracy``. ``reference``: a :func:`real_reference` (default: all the test
+    images of the classifier's data set).
 
     >>> score_images(G(z), value_range=(-1, 1))["fd"]
     """
