@@ -44,11 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--k", type=int, default=1, help="GAN: D steps per G step")
     train.add_argument("--saturating", action="store_true",
                        help="GAN: the minimax generator loss log(1 - D(G(z)))")
-    train.add_argument("--real-label", type=float, default=1.0,
-                       help="GAN: target for real images (0.9: one-sided label smoothing)")
-    train.add_argument("--d-dropout", type=float, help="GAN: dropout in D (default 0.3)")
-    train.add_argument("--d-batch-norm", action="store_true",
-                       help="dcgan: BatchNorm in D (overpowers G on the small sample)")
+    train.add_argument("--real-label", type=float,
+                       help="GAN: target for real images: 1 gan, 0.9 dcgan (one-sided label "
+                            "smoothing)")
+    train.add_argument("--d-dropout", type=float,
+                       help="GAN: dropout in D (default 0.3 gan, 0 dcgan)")
+    train.add_argument("--d-batch-norm", action=argparse.BooleanOptionalAction,
+                       help="dcgan: BatchNorm in D (default on; with --real-label 1 it "
+                            "overpowers G on the small sample)")
     common(train)
 
     report = commands.add_parser("report", help="train all three models, write every figure "

@@ -74,9 +74,9 @@ def test_lesson05_dcgan(tmp_path: Path) -> None:
     assert [s[1:] for _, s in result["g_trace"]][-1] == (1, 28, 28)
     assert ("Unflatten", (2, 128, 7, 7)) in result["g_trace"]
     assert result["d_trace"][-1] == ("Linear", (2, 1))
-    assert set(result["histories"]) == {"dropout", "batchnorm"}
-    for name in ("d_loss_comparison.png", "dropout/losses.png", "dropout/latent_grid.png",
-                 "batchnorm/samples.gif"):
+    assert set(result["histories"]) == {"smoothing", "batchnorm", "dropout"}
+    for name in ("d_loss_comparison.png", "smoothing/losses.png", "smoothing/latent_grid.png",
+                 "batchnorm/samples.gif", "dropout/samples.gif"):
         assert (tmp_path / name).is_file(), name
 
 

@@ -58,12 +58,12 @@ def test_dcgan_shapes_size_and_init() -> None:
     assert D(fake).shape == (4, 1)
     assert count(G) == (100 * 6272 + 6272) + 2 * 6272 + (128 * 64 * 16 + 64) + 2 * 64 \
         + (64 * 16 + 1)
-    assert count(D) == (64 * 16 + 64) + (64 * 128 * 16 + 128) + (6272 + 1)
+    assert count(D) == (64 * 16 + 64) + (64 * 128 * 16 + 128) + 2 * 128 + (6272 + 1)
     w = host(G.net[0].weight)
     assert abs(w.std() - 0.02) < 0.002 and abs(w.mean()) < 0.002  # N(0, 0.02)
-    assert count(dcgan.Discriminator(batch_norm=True)) == count(D) + 2 * 128
-    layers = [type(m).__name__ for m in dcgan.Discriminator(dropout=0.0).net]
-    assert "Dropout" not in layers and "BatchNorm2d" not in layers
+    assert count(dcgan.Discriminator(batch_norm=False)) == count(D) - 2 * 128
+    layers = [type(m).__name__ for m in dcgan.Discriminator(dropout=0.3, batch_norm=False).net]
+    assert layers.count("Dropout") == 2 and "BatchNorm2d" not in layers
 
 
 def test_vae_has_exactly_the_report_layers() -> None:
