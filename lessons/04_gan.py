@@ -131,7 +131,7 @@ def one_iteration(G, D, real, opt_g, opt_d, k: int = 1) -> dict[str, float]:
 # %%
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Lesson 04: the fully connected GAN")
-    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default="runs/lesson04")
