@@ -31,6 +31,7 @@ import numpy as np
 import minigen
 import minigen.functional as F
 from minigen import nn, optim, toy
+from minigen import toy_figures as figs
 
 # %% [markdown]
 # ## 1. The data and the two players
@@ -352,143 +353,11 @@ def describe(s: Settings) -> str:
 # %% [markdown]
 # ## 8. Figures
 #
-# Each density panel shows $p_{data}$ (black), the kernel estimate of $p_g$ (orange), and on
-# the right-hand axis the trained $D(x)$ (blue) against the analytic $D^*$ for the same
-# generator (dashed). $D^*$ is drawn only where $p_{data} + p_g > 0.01$: elsewhere no sample
-# of either kind lands (shaded grey), D is not trained there and $D^*$ is $0/0$.
-
-# %%
-def _figure(rows: int, cols: int, size: tuple[float, float]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(rows, cols, squeeze=False)
-
-
-def _save(fig, path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    return str(path)
-
-
-def density_panel(ax, snap: dict, title: str, legend: bool = True, data=DATA) -> None:
-    p_data = data.pdf(GRID)
-    ax.plot(GRID, p_data, color="black", lw=1.5, label="$p_{data}$")
-    ax.fill_between(GRID, snap["p_g"], color="tab:orange", alpha=0.5, label="$p_g$")
-    ax.set_ylim(0, 1.15 * max(p_data.max(), min(snap["p_g"].max(), 3.0)))
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("x")
-    empty = p_data + snap["p_g"] <= 0.01
-    twin = ax.twinx()
-    twin.fill_between(GRID, 0, 1, where=empty, color="grey", alpha=0.12, lw=0)
-    twin.plot(GRID, snap["D"], color="tab:blue", lw=1.5, label="D(x), trained")
-    twin.plot(GRID, np.where(empty, np.nan, snap["D_star"]), color="navy", lw=1.2, ls="--",
-              label="D*(x), analytic")
-    twin.set_ylim(-0.02, 1.02)
-    if legend:
-        handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-        twin.legend(handles=handles, fontsize=7, loc="upper center")
-
-
-def plot_optimal_d(snaps: dict, path: Path) -> str:
-    fig, axes = _figure(1, len(snaps), (5.5 * len(snaps), 3.6))
-    for i, (ax, (title, snap)) in enumerate(zip(axes[0], snaps.items())):
-        gap = d_star_gap(snap)
-        where = (f"max |D - D*| where both densities > 0.05: {gap:.3f}" if gap == gap
-                 else "the densities do not overlap: D* is 0 or 1")  # gap != gap: NaN
-        density_panel(ax, snap, f"frozen G: {title}\n{where}", legend=i == 0)
-    return _save(fig, path)
-
-
-def plot_snapshots(h: dict, path: Path) -> str:
-    snaps = h["snapshots"]
-    fig, axes = _figure(1, len(snaps), (4.2 * len(snaps), 3.4))
-    for i, (ax, snap) in enumerate(zip(axes[0], snaps)):
-        jsd = toy.jsd(DATA.pdf(GRID), snap["p_g"], GRID)
-        density_panel(ax, snap, f"step {snap['step']}: JSD = {jsd:.3f}", legend=i == 0)
-    return _save(fig, path)
-
-
-def plot_jsd(h: dict, floor: float, path: Path) -> str:
-    fig, axes = _figure(1, 2, (11, 3.6))
-    ax = axes[0, 0]
-    ax.plot(h["eval_steps"], h["jsd"], color="tab:red", label="JSD($p_{data}$, $p_g$)")
-    ax.axhline(0.0, color="black", lw=1, label="optimum: $p_g = p_{data}$, JSD = 0")
-    ax.axhline(floor, color="grey", ls=":", label="KDE floor: real samples vs $p_{data}$")
-    ax.axhline(math.log(2), color="grey", ls="--", lw=0.8, label="log 2: disjoint densities")
-    one_bump = toy.GaussianMixture(DATA.means[1:], DATA.stds[1:]).pdf(GRID)
-    ax.axhline(toy.jsd(DATA.pdf(GRID), one_bump, GRID), color="tab:purple", ls="-.", lw=0.8,
-               label="one bump reproduced exactly")
-    ax.set_xlabel("step")
-    ax.legend(fontsize=7)
-    ax = axes[0, 1]
-    values = np.asarray(h["values"])
-    smooth = np.convolve(values, np.ones(25) / 25, mode="valid")
-    ax.plot(values, color="tab:blue", alpha=0.25, lw=0.5)
-    ax.plot(np.arange(len(smooth)) + 12, smooth, color="tab:blue",
-            label="V(D, G): minibatch, trained D (moving mean of 25)")
-    ax.plot(h["eval_steps"], -math.log(4) + 2 * np.asarray(h["jsd"]), color="tab:red",
-            label="V(D*, G) = -log 4 + 2 JSD, on the grid")
-    ax.axhline(-math.log(4), color="black", lw=1, label="-log 4: the value at the optimum")
-    ax.set_xlabel("step")
-    ax.legend(fontsize=7)
-    return _save(fig, path)
-
-
-def plot_generator_losses(curves: dict, observed: np.ndarray, path: Path) -> str:
-    fig, axes = _figure(1, 2, (11, 3.6))
-    ax = axes[0, 0]
-    d = np.linspace(0.001, 0.999, 500)
-    ax.plot(d, np.log1p(-d), label="saturating: log(1 - D(G(z)))  (the minimax V)")
-    ax.plot(d, -np.log(d), label="non-saturating: -log D(G(z))")
-    ax.set_xlabel("D(G(z))")
-    ax.set_ylabel("generator loss (descended)")
-    ax.set_ylim(-5, 5)
-    ax.legend(fontsize=7)
-    ax = axes[0, 1]
-    low, high = np.quantile(observed, [0.05, 0.95])
-    ax.axvspan(low, high, color="grey", alpha=0.3,
-               label="D(G(z)) at the start (90 % of samples)")
-    ax.loglog(curves["d"], curves["saturating"], label="saturating: |d/ds| = D")
-    ax.loglog(curves["d"], curves["non-saturating"], label="non-saturating: |d/ds| = 1 - D")
-    ax.set_xlabel("D(G(z))")
-    ax.set_ylabel("|d loss / d logit s|, by autograd")
-    ax.legend(fontsize=7, loc="lower right")
-    return _save(fig, path)
-
-
-def plot_collapse(runs: dict, landscape: tuple, path: Path) -> str:
-    fig, axes = _figure(2, 2, (11, 7))
-    for i, (ax, (name, h)) in enumerate(zip(axes[0], runs.items())):
-        m = h["masses"][-1]
-        density_panel(ax, h["final"], f"{name} ({describe(h['settings'])}), step "
-                      f"{h['final']['step']}\nfraction near each bump: {m[0]:.2f}, {m[1]:.2f}",
-                      legend=i == 0)
-    ax = axes[1, 0]
-    for (name, h), color in zip(runs.items(), ("tab:red", "tab:green")):
-        masses = np.asarray(h["masses"])
-        ax.plot(h["eval_steps"], masses[:, 0], color=color, label=f"{name}: bump at -2")
-        ax.plot(h["eval_steps"], masses[:, 1], color=color, ls="--", label=f"{name}: bump at +2")
-    ax.set_xlabel("step")
-    ax.set_ylabel("fraction of samples within 3 std")
-    ax.legend(fontsize=7)
-    mus, sigmas, table = landscape
-    ax = axes[1, 1]
-    image = ax.contourf(mus, sigmas, table, levels=20, cmap="viridis")
-    fig.colorbar(image, ax=ax, label="JSD($p_{data}$, N($\\mu, \\sigma^2$))")
-    i, j = np.unravel_index(np.argmin(table), table.shape)
-    ax.plot(mus[j], sigmas[i], "r*", ms=12, label=f"least JSD ({table[i, j]:.3f}): one bump")
-    std = math.sqrt(float(DATA.weights @ (DATA.stds**2 + DATA.means**2)))  # the mean is 0
-    ax.plot(0.0, std, "wo", label="maximum likelihood: over both")
-    ax.set_xlabel("$\\mu$")
-    ax.set_ylabel("$\\sigma$")
-    ax.legend(fontsize=7, loc="upper right")
-    ax.set_title("the theory, for a Gaussian generator", fontsize=9)
-    return _save(fig, path)
-
+# Drawn by `minigen.toy_figures`. Each density panel shows $p_{data}$ (black), the kernel
+# estimate of $p_g$ (orange), and on the right-hand axis the trained $D(x)$ (blue) against
+# the analytic $D^*$ for the same generator (dashed). $D^*$ is drawn only where
+# $p_{data} + p_g > 0.01$: elsewhere no sample of either kind lands (shaded grey), D is not
+# trained there and $D^*$ is $0/0$.
 
 # %%
 def main(argv: list[str] | None = None) -> dict:
@@ -502,7 +371,7 @@ def main(argv: list[str] | None = None) -> dict:
     out, dev, seed = Path(args.out), args.device, args.seed
     steps = 100 if args.quick else args.epochs
     d_steps = 100 if args.quick else 900
-    figures = {}
+    figures, p_data = {}, DATA.pdf(GRID)
 
     # section 4: D trained against two frozen generators
     minigen.manual_seed(seed)
@@ -514,11 +383,14 @@ def main(argv: list[str] | None = None) -> dict:
     G0 = make_generator(COVER, dev)
     D0, _ = train_discriminator(G0, COVER, d_steps, dev, rng)
     z_eval = minigen.randn(N_EVAL, COVER.noise_dim, device=dev)
-    frozen = {"N(0.5, 1.5^2), exact p_g": snapshot(G_gauss, D_gauss, None, dev, p_g=exact),
-              "the initial MLP generator": snapshot(G0, D0, z_eval, dev)}
-    gap = d_star_gap(frozen["N(0.5, 1.5^2), exact p_g"])
+    frozen = [snapshot(G_gauss, D_gauss, None, dev, p_g=exact), snapshot(G0, D0, z_eval, dev)]
+    gap = d_star_gap(frozen[0])
     print(f"D vs D* for the frozen Gaussian generator: max gap {gap:.3f}")
-    figures["optimal_d"] = plot_optimal_d(frozen, out / "optimal_discriminator.png")
+    titles = ["frozen G: N(0.5, 1.5^2), exact p_g\nmax |D - D*| where both densities > 0.05: "
+              f"{gap:.3f}", "frozen G: the initial MLP generator\nthe densities do not "
+              "overlap: D* is 0 or 1 wherever samples land"]
+    figures["optimal_d"] = figs.plot_snapshots(GRID, p_data, frozen, titles,
+                                               out / "optimal_discriminator.png")
 
     # section 5: the generator's losses, and its gradient against section 4's D
     curves = loss_gradients(np.logspace(-6, math.log10(0.999), 200))
@@ -528,14 +400,19 @@ def main(argv: list[str] | None = None) -> dict:
     norms = generator_gradient_norms(G0, D0, COVER, dev)
     print(f"median D(G(z)) at the start: {np.median(observed):.1e}; norm of G's gradient: "
           + ", ".join(f"{k} {v:.1e}" for k, v in norms.items()))
-    figures["losses"] = plot_generator_losses(curves, observed, out / "generator_losses.png")
+    figures["losses"] = figs.plot_generator_losses(curves, observed,
+                                                   out / "generator_losses.png")
 
     # section 6: the game
     marks = tuple(int(f * steps) for f in (0.0, 0.1, 0.5, 1.0))
     cover = train_gan(COVER, steps, dev, seed, snapshot_steps=marks)
-    floor = toy.jsd(DATA.pdf(GRID), toy.kde(DATA.sample(N_EVAL, rng), GRID, BANDWIDTH), GRID)
-    figures["snapshots"] = plot_snapshots(cover, out / "training_snapshots.png")
-    figures["jsd"] = plot_jsd(cover, floor, out / "jsd.png")
+    floor = toy.jsd(p_data, toy.kde(DATA.sample(N_EVAL, rng), GRID, BANDWIDTH), GRID)
+    snaps = cover["snapshots"]
+    figures["snapshots"] = figs.plot_snapshots(GRID, p_data, snaps,
+                                               figs.jsd_titles(GRID, p_data, snaps),
+                                               out / "training_snapshots.png")
+    one_bump = toy.jsd(p_data, toy.GaussianMixture([2.0], [0.25]).pdf(GRID), GRID)
+    figures["jsd"] = figs.plot_jsd(cover, floor, one_bump, out / "jsd.png")
 
     # section 7: collapse
     collapse = train_gan(COLLAPSE, steps, dev, seed)
@@ -545,8 +422,12 @@ def main(argv: list[str] | None = None) -> dict:
     n = 13 if args.quick else 41
     mus, sigmas = np.linspace(-3, 3, n), np.linspace(0.1, 3.0, n)
     landscape = (mus, sigmas, single_gaussian_jsd(mus, sigmas))
-    figures["collapse"] = plot_collapse({"collapse": collapse, "cover": cover}, landscape,
-                                        out / "mode_collapse.png")
+    runs = {f"{name} ({describe(h['settings'])}), step {steps}\nfraction near each bump: "
+            + ", ".join(f"{m:.2f}" for m in h["masses"][-1]): h
+            for name, h in (("collapse", collapse), ("cover", cover))}
+    ml_std = math.sqrt(float(DATA.weights @ (DATA.stds**2 + DATA.means**2)))  # mean is 0
+    figures["collapse"] = figs.plot_collapse(GRID, p_data, runs, DATA.means, landscape,
+                                             (0.0, ml_std), out / "mode_collapse.png")
     for path in figures.values():
         print("figure:", path)
     return {"d_star_gap": gap, "observed_d": observed, "gradient_norms": norms,
