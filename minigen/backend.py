@@ -252,6 +252,8 @@ def asarray(obj: Any, dtype: DType | None, dev: Device) -> Array:
     """Make an array on ``dev`` from Python data or another array."""
     if not isinstance(obj, (int, float, bool, list, tuple, np.ndarray, np.generic)):
         obj = to_device(obj, dev)  # an array of another library or device: move it explicitly
+        if dev.type != "cpu":  # now on dev already: only a cast may be left to do
+            return obj if dtype is None else dev.xp.astype(obj, dev.dtype(dtype))
     if dev.type == "cpu":
         return np.asarray(obj, dtype=None if dtype is None else dev.dtype(dtype))
     if dev.type == "strict":

@@ -103,6 +103,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); use the usual mode
         with os.fdopen(fd, "wb") as f:
             np.savez(f, allow_pickle=False, **{META: np.asarray(meta)}, **arrays)
             f.flush()
@@ -124,6 +125,12 @@ def _remove_leftovers(folder: str, name: str) -> None:
             os.unlink(leftover)
         except OSError:
             pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(folder: str) -> None:

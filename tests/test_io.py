@@ -289,3 +289,13 @@ def test_save_removes_temp_files_left_by_a_killed_save(tmp_path) -> None:
     minigen.save({"epoch": 1}, path)
     assert not leftover.exists() and other.exists()
     assert minigen.load(path)["epoch"] == 1
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path) -> None:
+    """The temp file is private while written; the saved file gets 0666 minus the umask."""
+    mask = os.umask(0o022)
+    try:
+        minigen.save({"epoch": 1}, tmp_path / "c.npz")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "c.npz").stat().st_mode & 0o777 == 0o644

@@ -158,3 +158,11 @@ def test_comparisons_give_boolean_tensors_outside_the_graph(device):
     assert mask.dtype == minigen.bool_ and not mask.requires_grad
     np.testing.assert_array_equal(host(mask), [False, True, True])
     np.testing.assert_array_equal(host(x == x), [True, True, True])
+
+
+def test_tensor_from_an_array_already_on_the_device() -> None:
+    """No round trip through NumPy (which the strict device, like CuPy, refuses)."""
+    on_device = minigen.zeros(3, device="strict").data
+    t = minigen.tensor(on_device, device="strict")
+    assert t.device == "strict" and t.dtype == minigen.float32
+    assert minigen.tensor(on_device, dtype=minigen.float64, device="strict").dtype == "float64"
