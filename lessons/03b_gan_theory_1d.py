@@ -314,9 +314,9 @@ def train_gan(s: Settings, steps: int, device: str, seed: int, data=DATA,
 #   moves as one, towards one side, and lands on one bump. To reach the other bump, samples
 #   must cross the gap, and $D^* = 0$ wherever fakes land and data do not: a D that keeps up
 #   with $D^*$ rejects every sample that drifts into the gap at once, and the slope there
-#   points back to the bump it came from. In `mode_collapse.png`
-#   the collapse run's mass on its bump dips now and then (samples leaving) and snaps back;
-#   none ever arrives on the other bump.
+#   points back to the bump it came from. In `mode_collapse.png` the collapse run's mass on
+#   its bump dips now and then (samples leaving) and snaps back; none ever arrives on the
+#   other bump.
 # - `COVER`: equal learning rates. D lags behind $D^*$ and stays smooth: a tilt across the
 #   whole line that still says "real samples are over there", rather than a sharp valley
 #   that follows each stray sample. Samples drift into the gap, are not rejected fast
