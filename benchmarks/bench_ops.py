@@ -1,13 +1,14 @@
 """Micro-benchmark of the hot ops at the report's sizes (batch 128, float32, CPU).
 
-    python benchmarks/bench_ops.py [--repeats 30] [--contiguous] [--no-torch] [--out DIR]
+    python benchmarks/bench_ops.py [--repeats 30] [--threads 1] [--contiguous] [--no-torch]
 
 For each op: the median time of a forward pass (graph recorded, as in training) and of a
 backward pass (a fresh forward, untimed, before each), for minigen and, when importable, for
 PyTorch on the CPU, measured interleaved in the same process after warm-up, and their ratio.
 PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0``. Results also go to
-benchmarks/results/ops.json and ops.md. On a busy machine, pin both libraries to one thread
-(``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``) for steadier ratios.
+benchmarks/results/ops.json and ops.md. On a machine shared with other work, pin both libraries
+to one thread (``--threads 1``, or ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``): two BLAS
+threads on two busy cores stall in scheduler time slices and the numbers mean nothing.
 
 Layouts: inside the DCGAN a conv layer's input is either an image batch in the (N, C, H, W)
 layout or the output of another conv layer, which minigen leaves "batch last" in memory (see
@@ -144,6 +145,23 @@ class _Timer:
             self.backward.append(end - start_bwd)
 
 
+def _limit_threads(threads: int | None) -> Any:
+    """Limit NumPy's BLAS to ``threads`` threads (needs threadpoolctl, else says what to set).
+
+    On a small machine shared with other work, a BLAS with as many threads as cores stalls
+    whenever one of its threads is descheduled: timings then jump in scheduler time slices.
+    """
+    if threads is None:
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print(f"threadpoolctl not found: set OPENBLAS_NUM_THREADS={threads} (and "
+              f"OMP_NUM_THREADS={threads}) in the environment instead")
+        return None
+    return threadpool_limits(limits=threads)
+
+
 def _ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1e3
 
@@ -156,7 +174,10 @@ def main(argv: list[str] | None = None) -> dict:
                         help="feed plain (N, C, H, W) arrays instead of the DCGAN's layouts")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
     parser.add_argument("--out", default=str(RESULTS), help="folder for ops.json and ops.md")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and PyTorch threads (default: each library's own choice)")
     args = parser.parse_args(argv)
+    limits = _limit_threads(args.threads)  # noqa: F841  (kept alive: the limit lasts with it)
 
     torch = None
     if not args.no_torch:
@@ -164,7 +185,9 @@ def main(argv: list[str] | None = None) -> dict:
             import torch
         except ImportError:
             print("PyTorch not found: minigen only. For the peer: pip install torch==2.13.0")
-    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    if torch and args.threads:
+        torch.set_num_threads(args.threads)
+    blas_threads = args.threads or os.environ.get("OPENBLAS_NUM_THREADS", "default")
     about = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, NumPy "
              f"{np.__version__} (OpenBLAS threads: {blas_threads})"
              + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
