@@ -308,7 +308,7 @@ def save_gif(frames: Sequence[Any], path: str | os.PathLike, titles: Sequence[st
         raise ValueError("save_gif needs at least one frame")
     grids = [make_grid(f, nrow=nrow, value_range=value_range) for f in frames]
     fig = _figure((4, 4.3))
-    ax = fig.add_subplot()
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88))  # the grid fills the frame, title above
     ax.set_axis_off()
     shown = ax.imshow(grids[0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     heading = ax.set_title("")
