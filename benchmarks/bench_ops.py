@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> dict:
              f"{np.__version__} (OpenBLAS threads: {blas_threads})"
              + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
                 if torch else "") + f"; batch {BATCH}, float32, median of {args.repeats} runs"
-             + (", contiguous inputs" if args.contiguous else ", the DCGAN's input layouts"))
+             + (", contiguous inputs" if args.contiguous else ", the DCGAN's input layouts")
+             + f"; load average {os.getloadavg()[0]:.1f} at the start")
     print(about + "; times in ms\n")
 
     rng = np.random.default_rng(0)
