@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minigen.train import NonFiniteLossError, TrainingInterrupted
+from minigen.errors import MinigenError
+from minigen.train import TrainingInterrupted
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingInterrupted as e:
         print(f"\n{e}", file=sys.stderr)
         return 130
-    except NonFiniteLossError as e:
+    except MinigenError as e:  # a NaN loss, a bad checkpoint, missing data: the message says why
         print(f"\nerror: {e}", file=sys.stderr)
         return 1
     return 0

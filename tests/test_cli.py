@@ -53,6 +53,12 @@ def test_quick_report_writes_the_page_and_every_figure(tmp_path: Path) -> None:
     assert "| dcgan |" in page and "| full covariance |" in page
 
 
+def test_resuming_a_run_that_does_not_exist_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", "vae", "--quick", "--out", str(tmp_path), "--resume"]) == 1
+    assert "checkpoint.npz" in capsys.readouterr().err
+
+
 def test_resume_command_points_at_the_run() -> None:
     argv = ["train", "gan", "--epochs", "5", "--resume", "old.npz", "--seed", "3"]
     args = _parser().parse_args(argv)
