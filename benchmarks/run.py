@@ -218,22 +218,24 @@ def gemm_share(model: str, batch: int, steps: int = 10) -> float:
 
 
 def peak_memory_mb(library: str, model: str, batch: int) -> float:
-    """Growth of peak resident memory over 3 training steps, in a fresh subprocess (MiB).
+    """Peak memory that training steps add, in MiB.
 
-    The baseline is taken after the models and data are built, before the first step, so the
-    figure is what the steps themselves need: activations, saved arrays, gradients, buffers.
+    Two fresh subprocesses build the same models and data; one then runs 3 training steps. The
+    difference of their peak resident memory (ru_maxrss) is what the steps themselves needed:
+    activations, saved arrays, gradients, optimizer buffers, temporaries.
     """
     here = str(Path(__file__).resolve().parent)
-    code = (
-        f"import resource, sys; sys.path.insert(0, {here!r}); import run; "
-        f"step = run.{library}_step({model!r}, {batch}); "
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-        "[step() for _ in range(3)]; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KiB on Linux
+
+    def peak(steps: int) -> int:
+        code = (f"import resource, sys; sys.path.insert(0, {here!r}); import run; "
+                f"step = run.{library}_step({model!r}, {batch}); "
+                f"[step() for _ in range({steps})]; "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    return (peak(3) - peak(0)) / 1024  # ru_maxrss is KiB on Linux
 
 
 def machine() -> dict[str, Any]:
