@@ -333,10 +333,6 @@ def test_a_pickled_payload_is_refused_and_never_runs(tmp_path: Path, where: str)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="python -m minigen prints a traceback for a damaged "
-                   "checkpoint: __main__.main catches only TrainingInterrupted and "
-                   "NonFiniteLossError, not MinigenError (CheckpointError, DataError, "
-                   "DeviceError)")
 def test_cli_refuses_a_damaged_checkpoint_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "checkpoint.npz").write_bytes(b"PK\x03\x04 not really a zip")
     done = subprocess.run(cli("--out", str(tmp_path), "--resume"), capture_output=True,
