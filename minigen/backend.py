@@ -92,14 +92,19 @@ def as_dtype(dtype: DType | str | None) -> DType:
     return _DTYPES[key]
 
 
-@functools.cache
-def _dtype_from_name(name: str) -> DType:
-    return as_dtype(name)
+_DTYPE_OF: dict[tuple[type, Any], DType] = {}
 
 
 def dtype_of(x: Array) -> DType:
-    # Keyed by the name: NumPy's and array-api-strict's dtype objects must never be compared.
-    return _dtype_from_name(str(x.dtype))
+    """The minigen dtype of an array of any library (cached: it is on every op's path)."""
+    # The key starts with the dtype object's type, so that NumPy's and array-api-strict's
+    # dtype objects are never compared with each other (the standard does not define that).
+    key = (type(x.dtype), x.dtype)
+    try:
+        return _DTYPE_OF[key]
+    except KeyError:
+        _DTYPE_OF[key] = as_dtype(str(x.dtype))
+        return _DTYPE_OF[key]
 
 
 # --------------------------------------------------------------------------- devices
