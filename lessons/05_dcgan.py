@@ -64,11 +64,12 @@ def shape_trace(model: nn.Module, x: minigen.Tensor) -> list[tuple[str, tuple[in
 # ## 3. A discriminator that wins too well
 #
 # The textbook DCGAN puts BatchNorm after $D$'s second convolution (the default of
-# `dcgan.Discriminator`). On full MNIST that works as it is; on the bundled 4,000 digits $D$
-# learns to separate real from fake almost perfectly within an epoch or two: its loss falls
-# to ~0.16, $D(G(z))$ to a few percent, and $G$'s gradients, which all come through $D$,
-# carry little signal — the samples stop improving. (The same network measured in PyTorch on
-# this sample behaves the same way.)
+# `dcgan.Discriminator`). On full MNIST that works as it is. On the bundled 4,000 digits $D$
+# learns to separate real from fake almost perfectly within two epochs: its loss dives to
+# ~0.15 and $D(G(z))$ to a few percent, so $G$'s gradients, which all come through $D$, carry
+# little signal. Measured in PyTorch on this network, it stays there and the samples stop
+# improving; in minigen's seed-0 run $G$ claws its way back after a few epochs (try other
+# seeds with `--seed`: the game is fragile).
 #
 # Two remedies, both ways of keeping $D$ from becoming *certain*:
 #
@@ -104,8 +105,9 @@ def train_variant(name: str, epochs: int, seed: int, device: str, out: Path, qui
 # - `smoothing/losses.png` (Figure 4): $D$'s and $G$'s losses per epoch and their sum. In a
 #   healthy game neither player wins: $D$'s loss stays well above its floor and $D(G(z))$
 #   well above 0.
-# - `d_loss_comparison.png`: the BatchNorm discriminator without smoothing dives towards
-#   0.16; with smoothing it stays near 0.6-0.7; the dropout one sits near chance (~1.3).
+# - `d_loss_comparison.png`: the BatchNorm discriminator without smoothing dives to ~0.15 in
+#   epoch 2; with smoothing it stays near 0.5-0.7 throughout; the dropout one climbs towards
+#   chance (~1.3 with more epochs).
 # - `smoothing/samples/epoch_NNN.png` (Figure 5) and `smoothing/samples.gif`: compare with
 #   the fully connected GAN of lesson 04 after the same number of epochs: smooth strokes, no
 #   salt-and-pepper noise — the convolution's prior at work.
