@@ -5,6 +5,7 @@
     python -m minigen train gan --resume            # continue runs/gan/checkpoint.npz
     python -m minigen report --out report           # all three models, figures, report.md
     python -m minigen report --out /tmp/r --quick   # a smoke run of under a minute
+    python -m minigen evaluate runs/gan             # score a run's checkpoints
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
                             "overpowers G on the small sample)")
     common(train)
 
+    commands.add_parser("evaluate", add_help=False,
+                        help="score a run's checkpoints: Fréchet classifier distance, classifier "
+                             "score, class histogram, VAE likelihood bounds (evaluate -h)")
     report = commands.add_parser("report", help="train all three models, write every figure "
                                                 "and report.md")
     report.add_argument("--out", default="report", help="folder for the page and figures")
@@ -81,6 +85,10 @@ def _resume_command(args: argparse.Namespace, argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["evaluate"]:  # scoring lives in minigen.metrics, with its own options
+        from minigen.metrics.__main__ import main as metrics_main
+
+        return metrics_main(argv)
     args = _parser().parse_args(argv)
     from minigen import report  # after parsing, so that --help is instant
 

@@ -71,3 +71,14 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "train" in capsys.readouterr().out
+
+
+def test_evaluate_scores_a_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`python -m minigen evaluate RUN_DIR` hands over to minigen.metrics and writes scores."""
+    run = tmp_path / "vae"
+    assert main(["train", "vae", "--quick", "--data", "sample", "--out", str(run),
+                 "--no-progress", "--epochs", "1"]) == 0
+    assert main(["evaluate", str(run), "--samples", "100", "--k", "4"]) == 0
+    for name in ("scores.md", "scores.json", "scores_per_epoch.png"):
+        assert (run / "evaluation" / name).is_file(), name
+    assert "written:" in capsys.readouterr().out
