@@ -221,21 +221,23 @@ def peak_memory_mb(library: str, model: str, batch: int) -> float:
     """Peak memory that training steps add, in MiB.
 
     Two fresh subprocesses build the same models and data; one then runs 3 training steps. The
-    difference of their peak resident memory (ru_maxrss) is what the steps themselves needed:
+    difference of their peak resident memory (VmHWM) is what the steps themselves needed:
     activations, saved arrays, gradients, optimizer buffers, temporaries.
     """
     here = str(Path(__file__).resolve().parent)
 
     def peak(steps: int) -> int:
-        code = (f"import resource, sys; sys.path.insert(0, {here!r}); import run; "
+        # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from its parent's peak.
+        code = (f"import sys; sys.path.insert(0, {here!r}); import run; "
                 f"step = run.{library}_step({model!r}, {batch}); "
                 f"[step() for _ in range({steps})]; "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+                "print([l.split()[1] for l in open('/proc/self/status') "
+                "if l.startswith('VmHWM')][0])")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
         return int(out.stdout.strip().splitlines()[-1])
 
-    return (peak(3) - peak(0)) / 1024  # ru_maxrss is KiB on Linux
+    return (peak(3) - peak(0)) / 1024  # VmHWM is in KiB
 
 
 def machine() -> dict[str, Any]:
