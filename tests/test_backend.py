@@ -157,3 +157,15 @@ def test_seeded_generators_repeat_and_differ_by_seed(device):
     c = backend.Generator(dev, seed=2).normal((6,), minigen.float64)
     np.testing.assert_array_equal(backend.to_numpy(a), backend.to_numpy(b))
     assert not np.array_equal(backend.to_numpy(a), backend.to_numpy(c))
+
+
+def test_keep_freed_memory_takes_effect_on_glibc() -> None:
+    """minigen asks glibc to keep freed blocks (see backend.keep_freed_memory); elsewhere the
+    call is a no-op that says so."""
+    import platform
+
+    took = minigen.backend.keep_freed_memory(True)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert took
+    else:
+        assert took is False
