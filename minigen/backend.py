@@ -299,6 +299,11 @@ def scatter_add(shape: tuple[int, ...], axis: int, index: Array, values: Array) 
     return xp.moveaxis(summed, 0, axis)
 
 
+def zeros(shape: tuple[int, ...], like: Array) -> Array:
+    """Zeros of ``shape`` with the dtype of ``like``, on its device (gradient buffers)."""
+    return namespace(like).zeros(shape, dtype=like.dtype, device=array_api_compat.device(like))
+
+
 def pad(x: Array, widths: tuple[tuple[int, int], ...], value: float = 0.0) -> Array:
     """Constant padding: ``widths[i] = (before, after)`` for each axis of ``x``."""
     xp = namespace(x)

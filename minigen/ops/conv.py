@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import array_api_compat
-
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
@@ -67,7 +65,7 @@ def _col2im(cols: Array, padded_shape: tuple[int, ...], kernel: Pair, stride: Pa
     xp = backend.namespace(cols)
     c, n = padded_shape[0], padded_shape[-1]
     taps = xp.reshape(cols, (c, kernel[0] * kernel[1], grid[0], grid[1], n))
-    xpad = xp.zeros(padded_shape, dtype=cols.dtype, device=array_api_compat.device(cols))
+    xpad = backend.zeros(padded_shape, like=cols)
     for tap, (rows, cols_) in enumerate(_offsets(kernel, stride, dilation, grid)):
         xpad[:, rows, cols_, :] += taps[:, tap, ...]  # windows that overlap add up
     return xpad

@@ -73,19 +73,13 @@ class GetItem(Function):
         if ctx.axis is not None:  # repeated indices add up: a scatter-add
             (index,) = ctx.saved_arrays
             return backend.scatter_add(ctx.shape, ctx.axis, index, grad_out)
-        grad = xp.zeros(ctx.shape, dtype=grad_out.dtype, device=_device(grad_out))
+        grad = backend.zeros(ctx.shape, like=grad_out)
         # Assignment takes no None (new axes): index without them, and drop those size-1 axes.
         key = tuple(k for k in ctx.key if k is not None)
         if len(key) != len(ctx.key):
             grad_out = xp.reshape(grad_out, tuple(grad[key].shape))
         grad[key] = grad_out
         return grad
-
-
-def _device(x: Array) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 class Cat(Function):
