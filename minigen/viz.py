@@ -210,6 +210,18 @@ def save_image_grid(images: Any, path: str | os.PathLike, nrow: int | None = Non
     return _save(fig, path)
 
 
+def _save_epoch_plot(fig: Any, ax: Any, ylabel: str, title: str,
+                     path: str | os.PathLike) -> str:
+    """The finish every per-epoch curve shares: integer epochs, labels, grid, legend."""
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
 def plot_gan_losses(d_losses: Sequence[float], g_losses: Sequence[float],
                     path: str | os.PathLike, title: str = "GAN training loss") -> str:
     """D loss, G loss and their sum per epoch (the report's Figures 4 and 7)."""
@@ -221,13 +233,7 @@ def plot_gan_losses(d_losses: Sequence[float], g_losses: Sequence[float],
     ax.plot(epochs, d, "o-", ms=ms, label="D loss")
     ax.plot(epochs, g, "s-", ms=ms, label="G loss")
     ax.plot(epochs, d + g, "^-", ms=ms, label="D + G")
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("mean loss per batch")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _save_epoch_plot(fig, ax, "mean loss per batch", title, path)
 
 
 def plot_vae_losses(train_losses: Sequence[float], test_losses: Sequence[float],
@@ -238,13 +244,7 @@ def plot_vae_losses(train_losses: Sequence[float], test_losses: Sequence[float],
     ms = _marker_size(len(train_losses))
     ax.plot(np.arange(1, len(train_losses) + 1), train_losses, "o-", ms=ms, label="train")
     ax.plot(np.arange(1, len(test_losses) + 1), test_losses, "s-", ms=ms, label="test")
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("-ELBO per image (BCE + KL, nats)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _save_epoch_plot(fig, ax, "-ELBO per image (BCE + KL, nats)", title, path)
 
 
 def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
@@ -255,13 +255,7 @@ def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike,
     for label, values in curves.items():
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=_marker_size(len(values)),
                 label=label)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _save_epoch_plot(fig, ax, ylabel, title, path)
 
 
 def save_reconstructions(images: Any, reconstructions: Any, path: str | os.PathLike,
