@@ -4,8 +4,9 @@
 
 For the VAE, the fully connected GAN and the DCGAN at batch 128, float32: the median time of
 one training step (forward, backward, Adam) for minigen and for the same architecture in
-PyTorch, measured in this process, interleaved in blocks, after warm-up; the ratio
-minigen/PyTorch with the spread (interquartile range of block ratios). Also: the share of a
+PyTorch, measured in this process, interleaved in blocks with a pause between them (see
+``time_block``), after warm-up; the ratio minigen/PyTorch with the spread (interquartile
+range of block ratios). Also: the share of a
 minigen step spent inside GEMMs (matmul), seconds per epoch of 60,000 images, step time
 against batch size, and the peak memory of one DCGAN step for each library (each measured in
 a fresh subprocess as the growth of peak resident memory over the step).
@@ -31,12 +32,13 @@ from typing import Any
 import numpy as np
 
 import minigen
-from minigen import backend, optim
+from minigen import backend, nn, optim
 from minigen.models import dcgan, discriminator_loss, gan, generator_loss, vae_loss
 from minigen.models.vae import VAE
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BLOCK = 3  # steps timed in a row for one library before switching to the other
+BLOCK = 10  # steps timed in a row for one library before switching to the other
+PAUSE = 0.3  # seconds of quiet before each block (see time_block)
 
 try:
     import torch
@@ -49,12 +51,20 @@ except ImportError:  # the peer is optional
 # ------------------------------------------------------------------ minigen steps
 
 
-def minigen_step(model: str, batch: int) -> Callable[[], None]:
-    """A closure running one full training step of ``model`` in minigen."""
+def minigen_step(model: str, batch: int, tiny: bool = False) -> Callable[[], None]:
+    """A closure running one full training step of ``model`` in minigen.
+
+    ``tiny``: the same step, the same ops in the same order, with every hidden layer 2 units
+    (or channels) wide, for :func:`fixed_cost`.
+    """
     minigen.manual_seed(0)
     rng = np.random.default_rng(0)
     if model == "vae":
         net = VAE(latent_dim=2)
+        if tiny:  # the same layers, 2 wide: 784 -> 2 -> 2 -> (2, 2) -> 2 -> 2 -> 784
+            net.fc1, net.fc2, net.fc31, net.fc32 = (nn.Linear(784, 2), nn.Linear(2, 2),
+                                                    nn.Linear(2, 2), nn.Linear(2, 2))
+            net.fc4, net.fc5, net.fc6 = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 784)
         opt = optim.Adam(net.parameters(), lr=1e-3)
         x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32))
 
@@ -65,8 +75,12 @@ def minigen_step(model: str, batch: int) -> Callable[[], None]:
             opt.step()
 
         return step
-    module = gan if model == "gan" else dcgan
-    g, d = module.Generator(), module.Discriminator()
+    if model == "gan":
+        g, d = ((gan.Generator(hidden=(2, 2, 2)), gan.Discriminator(hidden=(2, 2))) if tiny
+                else (gan.Generator(), gan.Discriminator()))
+    else:
+        g, d = ((dcgan.Generator(channels=2), dcgan.Discriminator(channels=2)) if tiny
+                else (dcgan.Generator(), dcgan.Discriminator()))
     opt_g = optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     real = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
@@ -163,25 +177,40 @@ def torch_step(model: str, batch: int) -> Callable[[], None]:
 
 
 def time_block(step: Callable[[], None], n: int = BLOCK) -> float:
-    start = time.perf_counter()
+    """The median time of one step over a block of ``n`` steps, after a pause and one
+    untimed step.
+
+    The pause matters on a small machine: after its last kernel each library's worker threads
+    spin for a while (OpenBLAS's and OpenMP's busy-waiting), and if the other library starts
+    at once, its threads fight the spinners for the same cores and both look slower than they
+    are. (Interleaving step by step without the pause made minigen look 1.5x FASTER than
+    PyTorch on the VAE, on 2 cores.) The untimed step wakes this library's own threads.
+    """
+    time.sleep(PAUSE)
+    step()
+    times = []
     for _ in range(n):
+        start = time.perf_counter()
         step()
-    return (time.perf_counter() - start) / n
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def compare(model: str, batch: int, repeats: int, peer: bool) -> dict[str, Any]:
-    """Interleaved blocks of minigen and PyTorch steps after warm-up; medians and spread."""
+    """Interleaved blocks of minigen and PyTorch steps after warm-up: the median over blocks
+    of each block's median step time, and the spread of the block-by-block ratios."""
     ours = minigen_step(model, batch)
     theirs = torch_step(model, batch) if peer else None
     for _ in range(3):
         ours()
         if theirs:
             theirs()
+    steps = max(3, BLOCK if model != "dcgan" else BLOCK // 2)
     mine, peer_times = [], []
     for _ in range(repeats):
-        mine.append(time_block(ours))
+        mine.append(time_block(ours, steps))
         if theirs:
-            peer_times.append(time_block(theirs))
+            peer_times.append(time_block(theirs, steps))
     result: dict[str, Any] = {"model": model, "batch": batch,
                               "minigen_ms": 1e3 * statistics.median(mine)}
     if theirs:
@@ -215,6 +244,27 @@ def gemm_share(model: str, batch: int, steps: int = 10) -> float:
     finally:
         xp.matmul = original
     return spent[0] / total
+
+
+def fixed_cost(model: str, repeats: int = 200) -> float:
+    """The per-step cost that does not grow with the arrays, in ms: Python (the engine's
+    bookkeeping, the layers, the optimizer's loop) and NumPy's own per-call overhead.
+
+    Measured as the median time of the same training step with every hidden layer 2 wide at
+    batch 2 (:func:`minigen_step` with ``tiny``): the same ops, in the same order, on arrays
+    so small that the kernels themselves take next to nothing. Divided by the full step's
+    time it bounds the share of the step spent outside array kernels from above (the tiny
+    step still runs a 784-wide input and output layer, and tiny kernels are not free).
+    """
+    step = minigen_step(model, 2, tiny=True)
+    for _ in range(10):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
 
 
 def peak_memory_mb(library: str, model: str, batch: int) -> float:
@@ -291,6 +341,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for model in models:
         report["gemm_share"][model] = gemm_share(model, 128)
         print(f"{model}: {100 * report['gemm_share'][model]:.0f}% of a minigen step in GEMMs")
+    report["fixed_cost_ms"] = {}
+    for r in report["steps"]:
+        ms = report["fixed_cost_ms"][r["model"]] = fixed_cost(r["model"])
+        print(f"{r['model']}: fixed per-step cost {ms:.2f} ms = "
+              f"{100 * ms / r['minigen_ms']:.0f}% of the batch-128 step")
     if not args.no_memory and "dcgan" in models:
         for library in ("minigen", "torch") if peer else ("minigen",):
             mib = peak_memory_mb(library, "dcgan", 128)
@@ -315,18 +370,24 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"Machine: {m['cores']} cores, Python {m['python']}, NumPy {m['numpy']}, "
              f"BLAS {m['blas']}" + (f", PyTorch {m['torch']}" if "torch" in m else ""), "",
              "| model | batch | minigen ms/step | PyTorch ms/step | ratio (IQR) | "
-             "GEMM share | s/epoch (60k) |", "|---|---|---|---|---|---|---|"]
+             "GEMM share | fixed cost (share) | s/epoch (60k) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in report["steps"]:
         peer = (f"{r['torch_ms']:.1f} | {r['ratio']:.2f} ({r['ratio_iqr'][0]:.2f}-"
                 f"{r['ratio_iqr'][1]:.2f})" if "torch_ms" in r else "- | -")
         share = report["gemm_share"].get(r["model"], float("nan"))
+        fixed = report.get("fixed_cost_ms", {}).get(r["model"], float("nan"))
         lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} | "
-                     f"{100 * share:.0f}% | {r['epoch_s_60k']:.0f} |")
+                     f"{100 * share:.0f}% | {fixed:.2f} ms ({100 * fixed / r['minigen_ms']:.0f}%)"
+                     f" | {r['epoch_s_60k']:.0f} |")
     lines += ["", "Step time against batch size (ms):", "",
               "| model | batch | minigen | PyTorch | ratio |", "|---|---|---|---|---|"]
     for r in report["scaling"]:
         peer = f"{r['torch_ms']:.1f} | {r['ratio']:.2f}" if "torch_ms" in r else "- | -"
         lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} |")
+    lines += ["", "Fixed cost: the same step with 2-wide hidden layers at batch 2 (Python, the "
+              "engine's bookkeeping and NumPy's per-call overhead; an upper bound on the time "
+              "outside array kernels)."]
     if report["peak_memory_mib"]:
         lines += ["", "Peak memory growth over DCGAN training steps (batch 128): " + ", ".join(
             f"{k} {v:.0f} MiB" for k, v in report["peak_memory_mib"].items())]

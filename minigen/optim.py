@@ -255,12 +255,14 @@ class Adam(Optimizer):
         v *= beta2
         v += (1.0 - beta2) * (grad * grad)
         step_size = lr / (1.0 - beta1**t)
+        if step_size == 0.0:
+            return  # lr = 0: the moments move, the weights do not
+        # step_size * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with the two scalars folded
+        # into the denominator: one pass over the weights fewer (the step is memory-bound)
         denom = xp.sqrt(v)
-        denom /= math.sqrt(1.0 - beta2**t)
-        denom += eps
-        update = m / denom
-        update *= step_size
-        p.data -= update
+        denom *= 1.0 / (step_size * math.sqrt(1.0 - beta2**t))
+        denom += eps / step_size
+        p.data -= m / denom
 
 
 class AdamW(Adam):

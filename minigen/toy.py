@@ -111,8 +111,12 @@ def jsd(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
         Two densities tabulated on the uniform or non-uniform increasing grid ``x`` (n,).
     """
     p, q = _normalised(p, x), _normalised(q, x)
-    m = 0.5 * (p + q)
-    return 0.5 * kl(p, m, x) + 0.5 * kl(q, m, x)
+    total = p + q  # = 2 m; m itself can round to 0 where p or q is subnormal, p + q cannot
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # p log(p / m) = p (log 2p - log(p + q)), 0 where p = 0 (and likewise for q)
+        to_p = np.where(p > 0, p * (np.log(2 * p) - np.log(total)), 0.0)
+        to_q = np.where(q > 0, q * (np.log(2 * q) - np.log(total)), 0.0)
+    return 0.5 * float(np.trapezoid(to_p, x)) + 0.5 * float(np.trapezoid(to_q, x))
 
 
 def game_value(p_data: np.ndarray, p_g: np.ndarray, x: np.ndarray) -> float:

@@ -390,6 +390,20 @@ def test_losses(name: str, data: Any) -> None:
         assert got.dtype == ta.dtype
 
 
+@given(data=st.data())
+def test_gaussian_kl(data: Any) -> None:
+    mu, logvar = data.draw(arrays()), data.draw(arrays())
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none", "avg", None]))
+    got = call(ops.gaussian_kl, to_tensor(mu, "cpu"), to_tensor(logvar, "cpu"),
+               reduction=reduction)
+    want = reference(np.broadcast_shapes, mu.shape, logvar.shape)
+    if (isinstance(want, Exception) or reduction not in ("mean", "sum", "none")
+            or len(want) == 0):
+        assert got is None
+    elif got is not None:
+        assert got.shape == (tuple(want)[:-1] if reduction == "none" else ())
+
+
 # --------------------------------------------------------------------------- conv, norm
 
 
@@ -503,5 +517,5 @@ def test_every_public_op_is_fuzzed() -> None:
         "unsqueeze", "squeeze", "expand", "flatten", "pad", "getitem", "cat", "stack",
         "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",
         "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
-        "dropout", "astype", "to_device"})
+        "dropout", "astype", "to_device", "gaussian_kl"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

@@ -31,9 +31,9 @@ LOSSES = {  # name: (elementwise NumPy reference, domain of the input, Function 
 }
 
 COVERED_OPS = {op for *_, op in ACTIVATIONS.values()} | {op for *_, op in LOSSES.values()} | {
-    "MatMul", "Linear", "LeakyReLU", "Softmax", "LogSoftmax"}
+    "MatMul", "Linear", "LeakyReLU", "Softmax", "LogSoftmax", "GaussianKL"}
 COVERED_FUNCTIONS = set(ACTIVATIONS) | set(LOSSES) | {
-    "matmul", "linear", "leaky_relu", "softmax", "log_softmax"}
+    "matmul", "linear", "leaky_relu", "softmax", "log_softmax", "gaussian_kl"}
 
 
 # ------------------------------------------------------------------------- matmul, linear
@@ -145,6 +145,26 @@ def test_loss(device, name, reduction, data):
     fn = getattr(minigen, name)
     check_op(lambda a, b: fn(a, b, reduction=reduction), [x, target],
              lambda a, b: _reduce(elementwise(a, b), reduction), op)
+
+
+@given(data=st.data())
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_gaussian_kl(device, reduction, data):
+    """The fused KL( N(mu, e^logvar) || N(0, I) ), per row over the last axis; mu and
+    logvar broadcast (a shared log-variance, say)."""
+    shape_mu, shape_lv = data.draw(mst.broadcastable_shapes(2, min_dims=1), label="shapes")
+    grads = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]),
+                      label="requires_grad")
+    mu = data.draw(mst.tensors(shape_mu, device=device, requires_grad=grads[0]), label="mu")
+    logvar = data.draw(mst.tensors(shape_lv, device=device, requires_grad=grads[1]),
+                       label="logvar")
+
+    def reference(m, lv):
+        per_row = 0.5 * (m * m + np.exp(lv) - lv - 1.0).sum(axis=-1)
+        return _reduce(per_row, reduction)
+
+    check_op(lambda m, lv: minigen.gaussian_kl(m, lv, reduction=reduction), [mu, logvar],
+             reference, "GaussianKL")
 
 
 def test_binary_cross_entropy_clamps_each_log_at_minus_100(device):

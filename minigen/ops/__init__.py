@@ -38,7 +38,12 @@ from minigen.ops.elementwise import (
     where,
 )
 from minigen.ops.linalg import linear, matmul
-from minigen.ops.losses import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
+from minigen.ops.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    gaussian_kl,
+    mse_loss,
+)
 from minigen.ops.normalization import batch_norm, dropout
 from minigen.ops.reductions import logsumexp, max, mean, min, sum, var
 from minigen.ops.shape import (
@@ -57,7 +62,8 @@ from minigen.ops.shape import (
 
 __all__ = [
     "abs", "add", "astype", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cat",
-    "clamp", "div", "exp", "expand", "flatten", "getitem", "leaky_relu", "linear", "log",
+    "clamp", "div", "exp", "expand", "flatten", "gaussian_kl", "getitem", "leaky_relu",
+    "linear", "log",
     "log1p", "log_sigmoid", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean",
     "min", "minimum", "mse_loss", "mul", "neg", "pad", "permute", "pow", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",

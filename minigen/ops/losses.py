@@ -10,7 +10,7 @@ from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
 from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
-from minigen.ops.activations import _sigmoid
+from minigen.ops.activations import _log1p_unit, _sigmoid_from
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -45,16 +45,17 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def forward(ctx: Context, logits: Array, target: Array, reduction: str) -> Array:
         xp = backend.namespace(logits)
-        ctx.save_for_backward(logits, target)
+        e = xp.exp(-xp.abs(logits))  # shared with the backward's sigmoid
+        ctx.save_for_backward(logits, target, e)
         # -[y log s(x) + (1-y) log(1 - s(x))] = max(x, 0) - x y + log(1 + e^-|x|)
-        loss = xp.maximum(logits, 0.0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+        loss = xp.maximum(logits, 0.0) - logits * target + _log1p_unit(e)
         return _reduce(ctx, loss, reduction)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
-        logits, target = ctx.saved_arrays
+        logits, target, e = ctx.saved_arrays
         g = _grad_scale(ctx, grad_out)
-        grad_x = g * (_sigmoid(logits) - target) if ctx.needs_input_grad[0] else None
+        grad_x = g * (_sigmoid_from(logits, e) - target) if ctx.needs_input_grad[0] else None
         grad_y = _loss_shaped(ctx, g * -logits) if ctx.needs_input_grad[1] else None
         return grad_x, grad_y
 
@@ -106,6 +107,37 @@ class MSELoss(Function):
         return grad, -grad
 
 
+class GaussianKL(Function):
+    """KL( N(mu, diag(e^logvar)) || N(0, I) ) per row, fused: the VAE's KL term is a dozen
+    tiny elementwise ops when composed, and its gradients are simple closed forms."""
+
+    @staticmethod
+    def forward(ctx: Context, mu: Array, logvar: Array, reduction: str) -> Array:
+        xp = backend.namespace(mu)
+        var = xp.exp(logvar)
+        ctx.save_for_backward(mu, var)
+        # 0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1), over the last axis
+        per_element = mu * mu + var - logvar - 1.0
+        ctx.full_shape = per_element.shape  # mu and logvar broadcast against each other
+        return _reduce(ctx, xp.sum(per_element, axis=-1) * 0.5, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any, None]:
+        mu, var = ctx.saved_arrays
+        g = _grad_scale(ctx, grad_out)
+        if ctx.reduction == "none":
+            g = g[..., None]  # one value per row -> the same for each latent dimension
+        xp = backend.namespace(mu)
+        # each gradient depends on one operand only: spread it over the broadcast shape, and
+        # the engine sums the copies back to the operand's shape
+        grad_mu = grad_logvar = None
+        if ctx.needs_input_grad[0]:
+            grad_mu = xp.broadcast_to(g * mu, ctx.full_shape)  # d/dmu = mu
+        if ctx.needs_input_grad[1]:  # d/dlogvar = (e^logvar - 1) / 2
+            grad_logvar = xp.broadcast_to(g * ((var - 1.0) * 0.5), ctx.full_shape)
+        return grad_mu, grad_logvar, None
+
+
 # ------------------------------------------------------------------------- functions
 
 
@@ -139,3 +171,25 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean"):
     """Mean (or summed) squared error."""
     input, target = _check(input, target, reduction, "mse_loss")
     return MSELoss.apply(input, target, reduction)
+
+
+def gaussian_kl(mu: Any, logvar: Any, reduction: str = "sum"):
+    """KL( N(mu, diag(exp(logvar))) || N(0, I) ), summed over the last (latent) axis.
+
+    Closed form: 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1). Returns one value per row
+    (``reduction="none"``), their sum, or their mean. It is >= 0, and 0 exactly at the prior.
+    ``mu`` and ``logvar`` broadcast against each other.
+    """
+    op = "gaussian_kl"
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    mu, logvar = binary_operands(mu, logvar, op)
+    check_floating(mu, op)
+    check_floating(logvar, op)
+    shape = broadcast_shapes(mu.shape, logvar.shape, op=op)
+    if len(shape) == 0:
+        raise ShapeError(f"{op}: mu and logvar need a latent axis (at least 1-D), got 0-d")
+    if reduction == "mean" and 0 in shape[:-1]:
+        raise ShapeError(f"{op}: the mean over an empty batch (shape {shape}) has no value: "
+                         "use reduction='sum' or check the batch")
+    return GaussianKL.apply(mu, logvar, reduction)
