@@ -49,6 +49,9 @@ def run_one(model: str, seed: int, epochs: int, root: Path, clf: Any, k: int,
         train_model(model, epochs=epochs, seed=seed, device=device, data="sample", out=out,
                     resume=str(checkpoint) if checkpoint.is_file() else None, progress=False)
         seconds = time.perf_counter() - started
+        (out / "train_seconds.json").write_text(json.dumps(seconds))
+    elif (out / "train_seconds.json").is_file():  # trained by an earlier call
+        seconds = json.loads((out / "train_seconds.json").read_text())
     result = evaluate_run(out, n_samples=1000, k=k, classifier=clf, device=device, seed=seed,
                           progress=False)
     row = result["checkpoints"][-1]
