@@ -88,7 +88,8 @@ def test_activation(device, name, data):
 
 @given(data=st.data())
 def test_leaky_relu(device, data):
-    slope = data.draw(st.sampled_from([0.01, 0.2]), label="negative_slope")
+    # the usual slopes, and ones that are no longer "leaky": 0 (ReLU), negative, above 1
+    slope = data.draw(st.sampled_from([0.01, 0.2, 0.0, -0.5, 3.0]), label="negative_slope")
     x = data.draw(mst.tensors(device=device, elements=mst.away_from_kinks), label="x")
     check_op(lambda t: minigen.leaky_relu(t, slope), [x],
              lambda h: np.where(h > 0, h, slope * h), "LeakyReLU")

@@ -121,6 +121,15 @@ def test_first_adam_step_moves_by_lr() -> None:
     np.testing.assert_allclose(p.detach().numpy(), [0.9, -1.9, 2.9], rtol=1e-5)
 
 
+def test_adam_with_lr_zero_moves_its_moments_not_its_weights() -> None:
+    p = nn.Parameter(minigen.tensor([1.0, -2.0]))
+    p.grad = minigen.tensor([0.5, -1.0])
+    opt = optim.Adam([p], lr=0.0)
+    opt.step()
+    np.testing.assert_array_equal(p.detach().numpy(), [1.0, -2.0])
+    np.testing.assert_allclose(opt.state[id(p)]["exp_avg"], [0.05, -0.1], rtol=1e-6)
+
+
 def test_optimizers_run_on_device(device: str, problem) -> None:
     init, grads = problem
     for factory in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
