@@ -16,7 +16,8 @@ from minigen.tensor import Tensor
 def _sigmoid(x: Array) -> Array:
     """1 / (1 + e^-x), from e = e^-|x| <= 1: no overflow for any x, and full relative accuracy
     in both tails: 1 / (1 + e) for x >= 0 and e / (1 + e) = 1 / (e^-x + 1) for x < 0."""
-    return _sigmoid_from(x, backend.namespace(x).exp(-backend.namespace(x).abs(x)))
+    xp = backend.namespace(x)
+    return _sigmoid_from(x, xp.exp(-xp.abs(x)))
 
 
 def _sigmoid_from(x: Array, e: Array) -> Array:
