@@ -259,12 +259,7 @@ def fixed_cost(model: str, repeats: int = 200) -> float:
     step = minigen_step(model, 2, tiny=True)
     for _ in range(10):
         step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return 1e3 * time_block(step, repeats)
 
 
 def peak_memory_mb(library: str, model: str, batch: int) -> float:
