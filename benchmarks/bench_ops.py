@@ -246,15 +246,70 @@ def main(argv: list[str] | None = None) -> dict:
         pt = sum(r["torch_forward_ms"] + r["torch_backward_ms"] for r in results.values())
         print(f"\nall ops, forward + backward: minigen {mg:.1f} ms, torch {pt:.1f} ms, "
               f"ratio {mg / pt:.2f}")
+    adam = adam_steps(torch, args.repeats)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "ops.json").write_text(json.dumps({"machine": about, "ops": results}, indent=2))
-    (out / "ops.md").write_text(_markdown(about, results))
+    (out / "ops.json").write_text(json.dumps({"machine": about, "ops": results, "adam": adam},
+                                             indent=2))
+    (out / "ops.md").write_text(_markdown(about, results, adam))
     print(f"wrote {out / 'ops.json'} and {out / 'ops.md'}")
     return results
 
 
-def _markdown(about: str, results: dict) -> str:
+def _minigen_params(model: str) -> list[Any]:
+    from minigen.models import dcgan, gan
+    from minigen.models.vae import VAE
+
+    if model == "vae":
+        return VAE().parameters()
+    module = gan if model == "gan" else dcgan
+    return module.Generator().parameters() + module.Discriminator().parameters()
+
+
+def adam_steps(torch: Any, repeats: int) -> dict[str, dict[str, float]]:
+    """One Adam step over all the parameters of each model (random gradients), minigen and
+    PyTorch (its default, per-parameter implementation on the CPU), in paused blocks."""
+    import sys
+
+    from minigen import optim
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import torch_models
+
+    rows = {}
+    for model in ("vae", "gan", "dcgan"):
+        params = _minigen_params(model)
+        for p in params:
+            p.grad = minigen.randn(*p.shape)
+        steps = {"minigen": optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)).step}
+        if torch:
+            nets = torch_models(model)
+            t_params = [p for net in (nets if isinstance(nets, tuple) else (nets,))
+                        for p in net.parameters()]
+            for p in t_params:
+                p.grad = torch.randn_like(p)
+            steps["torch"] = torch.optim.Adam(t_params, lr=2e-4, betas=(0.5, 0.999)).step
+        times: dict[str, list[float]] = {name: [] for name in steps}
+        for _ in range(max(1, repeats // BLOCK)):
+            for name, step in steps.items():
+                time.sleep(0.2)
+                step()
+                for _ in range(BLOCK):
+                    start = time.perf_counter()
+                    step()
+                    times[name].append(time.perf_counter() - start)
+        row = {"parameters": sum(p.numel() for p in params), "minigen_ms": _ms(times["minigen"])}
+        if torch:
+            row["torch_ms"] = _ms(times["torch"])
+        rows[model] = row
+        print(f"Adam step, {model} ({row['parameters']:,} parameters): minigen "
+              f"{row['minigen_ms']:.2f} ms" + (f", torch {row['torch_ms']:.2f} ms, ratio "
+                                               f"{row['minigen_ms'] / row['torch_ms']:.2f}"
+                                               if torch else ""), flush=True)
+    return rows
+
+
+def _markdown(about: str, results: dict, adam: dict | None = None) -> str:
     peer = all("torch_forward_ms" in r for r in results.values())
     lines = [about, "", "| op | forward ms | backward ms |" + (
         " PyTorch forward | PyTorch backward | ratio fwd | ratio bwd |" if peer else ""),
@@ -266,6 +321,14 @@ def _markdown(about: str, results: dict) -> str:
                      f"{r['forward_ms'] / r['torch_forward_ms']:.2f} | "
                      f"{r['backward_ms'] / r['torch_backward_ms']:.2f} |")
         lines.append(line)
+    if adam:
+        lines += ["", "Adam's step over all parameters (PyTorch: its default implementation):",
+                  "", "| model | parameters | minigen ms | PyTorch ms | ratio |",
+                  "|---|---|---|---|---|"]
+        for model, r in adam.items():
+            peer = (f"{r['torch_ms']:.2f} | {r['minigen_ms'] / r['torch_ms']:.2f}"
+                    if "torch_ms" in r else "- | -")
+            lines.append(f"| {model} | {r['parameters']:,} | {r['minigen_ms']:.2f} | {peer} |")
     return "\n".join(lines) + "\n"
 
 
