@@ -84,6 +84,10 @@ def summarise(model: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"median": median, "seeds": rows, "verdict": verdict}
 
 
+def _or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def markdown(summary: dict[str, Any], accuracy: float, k: int) -> str:
     lines = ["| model | epochs | FD | floor | classifier score | classes (min / max) | "
              f"test ELBO | IWAE k={k} | train time | targets met |",
@@ -94,7 +98,7 @@ def markdown(summary: dict[str, Any], accuracy: float, k: int) -> str:
         lines.append(
             f"| {model} | {s['seeds'][0]['epochs']} | {m['fd']:.1f} | {m['fd_floor']:.1f} | "
             f"{m['classifier_score']:.2f} | {m['min_fraction']:.1%} / {m['max_fraction']:.1%} "
-            f"| {m.get('test_elbo', float('nan')):.1f} | {m.get('iwae', float('nan')):.1f} | "
+            f"| {_or_dash(m.get('test_elbo'))} | {_or_dash(m.get('iwae'))} | "
             f"{'' if seconds is None else f'{seconds / 60:.0f} min'} | "
             f"{', '.join(f'{k}: {v}' for k, v in s['verdict'].items())} |")
     return ("Medians over seeds, 1,000 generated images against the bundled sample's 1,000 "
