@@ -292,3 +292,21 @@ def test_errors_name_the_shapes():
         conv_transpose2d(minigen.zeros(1, 128, 1, 1), minigen.zeros(128, 1, 1, 1), padding=1)
     with pytest.raises(ShapeError, match=r"reaches 13..14"):
         conv_transpose2d_output_padding((7, 7), (16, 16), 3, stride=2, padding=1)
+
+
+def test_gradients_come_back_in_the_memory_layout_of_their_input():
+    """An elementwise op between a (N, C, H, W)-ordered and a (C, H, W, N)-ordered array costs
+    NumPy a strided pass (10-15x a contiguous one), so Linear and the conv layers hand each
+    input's gradient back in that input's own layout, with the same values."""
+    rng = np.random.default_rng(0)
+    # a batch-last (N, F) input, as a conv layer's flattened output is
+    x = minigen.tensor(np.asfortranarray(rng.standard_normal((6, 5))), requires_grad=True)
+    w = minigen.tensor(rng.standard_normal((3, 5)))
+    minigen.linear(x, w).sum().backward()
+    assert backend.batch_last(x.grad.data)
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((6, 3)) @ w.numpy())
+    # batch-first images into both conv layers: batch-first gradients
+    for conv, shape in ((minigen.conv2d, (4, 3, 3, 3)), (minigen.conv_transpose2d, (3, 4, 3, 3))):
+        img = minigen.tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+        conv(img, minigen.tensor(rng.standard_normal(shape)), stride=2, padding=1).sum().backward()
+        assert img.grad.data.flags["C_CONTIGUOUS"], conv.__name__

@@ -98,6 +98,13 @@ def _from_columns(x2: Array, n: int, size: Pair) -> Array:
     return xp.permute_dims(xp.reshape(x2, (x2.shape[0], size[0], size[1], n)), (3, 0, 1, 2))
 
 
+def _in_layout_of_input(ctx: Context, grad_x: Array) -> Array:
+    """The input's gradient, computed batch-last, in the layout the input had: a batch-first
+    input (from a Linear layer, or the data) gets a batch-first gradient, so that the ops
+    behind it (BatchNorm, ReLU) do not mix two memory orders in every elementwise pass."""
+    return grad_x if ctx.batch_last_input else backend.batch_first(grad_x)
+
+
 # ------------------------------------------------------------------ the two ops
 
 
@@ -116,6 +123,7 @@ class Conv2d(Function):
         # Save the padded input, not the columns (kH*kW times bigger); backward rebuilds them.
         ctx.save_for_backward(xpad, weight)
         ctx.geometry = (kernel, stride, padding, dilation, grid)
+        ctx.batch_last_input = backend.batch_last(x)
         return _from_columns(out, n, grid)
 
     @staticmethod
@@ -131,7 +139,7 @@ class Conv2d(Function):
             # column's gradient back to the pixels it was copied from.
             grad_cols = xp.matmul(xp.matrix_transpose(w2), g)
             grad_pad = _col2im(grad_cols, xpad.shape, kernel, stride, dilation, grid)
-            grad_x = _unpad_batch_first(grad_pad, padding)
+            grad_x = _in_layout_of_input(ctx, _unpad_batch_first(grad_pad, padding))
         if ctx.needs_input_grad[1]:  # dL/dW2 = g cols^T
             cols = _im2col(xpad, kernel, stride, dilation, grid)
             grad_w = xp.reshape(xp.matmul(g, xp.matrix_transpose(cols)), weight.shape)
@@ -158,6 +166,7 @@ class ConvTranspose2d(Function):
             ypad += xp.reshape(bias, (c_out, 1, 1, 1))  # the padding is cut off just after
         ctx.save_for_backward(x2, weight)
         ctx.geometry = (kernel, stride, padding, dilation, grid)
+        ctx.batch_last_input = backend.batch_last(x)
         return _unpad_batch_first(ypad, padding)
 
     @staticmethod
@@ -170,7 +179,8 @@ class ConvTranspose2d(Function):
         cols = _im2col(_pad_batch_last(grad_out, padding), kernel, stride, dilation, grid)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:  # dL/dx = W2 im2col(g)
-            grad_x = _from_columns(xp.matmul(w2, cols), grad_out.shape[0], grid)
+            grad_x = _in_layout_of_input(
+                ctx, _from_columns(xp.matmul(w2, cols), grad_out.shape[0], grid))
         if ctx.needs_input_grad[1]:  # dL/dW2 = x2 im2col(g)^T
             grad_w = xp.reshape(xp.matmul(x2, xp.matrix_transpose(cols)), weight.shape)
         if ctx.needs_input_grad[2]:

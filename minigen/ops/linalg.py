@@ -69,7 +69,12 @@ class Linear(Function):
         g2 = xp.reshape(grad_out, (rows, grad_out.shape[-1]))  # (batch, out)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = xp.matmul(grad_out, weight)  # (..., out) @ (out, in)
+            if x.ndim == 2 and backend.batch_last(x):  # (a conv layer's flattened output)
+                # the same product, transposed: (W^T g^T)^T comes out in x's own layout
+                grad_x = xp.matrix_transpose(xp.matmul(xp.matrix_transpose(weight),
+                                                       xp.matrix_transpose(grad_out)))
+            else:
+                grad_x = xp.matmul(grad_out, weight)  # (..., out) @ (out, in)
         if ctx.needs_input_grad[1]:
             grad_w = xp.matmul(xp.matrix_transpose(g2), xp.reshape(x, (rows, x.shape[-1])))
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
