@@ -322,9 +322,10 @@ def batch_last(x: Array) -> bool:
 
 def batch_first(x: Array) -> Array:
     """``x`` stored in the usual C order, (N, C, H, W): a copy if it is not already."""
-    if getattr(x, "strides", None) is None:
+    contiguous = getattr(namespace(x), "ascontiguousarray", None)  # NumPy's and CuPy's
+    if contiguous is None or getattr(x, "strides", None) is None:
         return x
-    return namespace(x).ascontiguousarray(x)
+    return contiguous(x)
 
 
 def pad(x: Array, widths: tuple[tuple[int, int], ...], value: float = 0.0) -> Array:
