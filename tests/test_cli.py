@@ -51,6 +51,12 @@ def test_quick_report_writes_the_page_and_every_figure(tmp_path: Path) -> None:
     for figure in (4, 5, 7, 8, 9, 13, 14, 15):
         assert f"*Figure {figure}:" in page
     assert "| dcgan |" in page and "| full covariance |" in page
+    # the scores of every run, on the page and in each run's evaluation folder
+    scores = page[page.index("## Scores"):]
+    for name in ("gan", "dcgan", "vae", "vae_full"):
+        assert f"| {name} | " in scores, name
+        assert (tmp_path / name / "evaluation" / "scores.json").is_file(), name
+    assert "IWAE" in scores and "Classifier test accuracy" in scores
 
 
 def test_resuming_a_run_that_does_not_exist_is_a_clear_error(
