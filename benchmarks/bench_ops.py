@@ -274,7 +274,7 @@ def adam_steps(torch: Any, repeats: int) -> dict[str, dict[str, float]]:
     from minigen import optim
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from run import torch_models
+    from run import time_block, torch_models
 
     rows = {}
     for model in ("vae", "gan", "dcgan"):
@@ -291,13 +291,8 @@ def adam_steps(torch: Any, repeats: int) -> dict[str, dict[str, float]]:
             steps["torch"] = torch.optim.Adam(t_params, lr=2e-4, betas=(0.5, 0.999)).step
         times: dict[str, list[float]] = {name: [] for name in steps}
         for _ in range(max(1, repeats // BLOCK)):
-            for name, step in steps.items():
-                time.sleep(0.2)
-                step()
-                for _ in range(BLOCK):
-                    start = time.perf_counter()
-                    step()
-                    times[name].append(time.perf_counter() - start)
+            for name, step in steps.items():  # paused blocks, as run.py times model steps
+                times[name].append(time_block(step, BLOCK))
         row = {"parameters": sum(p.numel() for p in params), "minigen_ms": _ms(times["minigen"])}
         if torch:
             row["torch_ms"] = _ms(times["torch"])

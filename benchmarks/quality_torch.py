@@ -31,13 +31,14 @@ import numpy as np
 
 from minigen.data import MNIST
 from minigen.metrics import load_classifier, score_images
+from minigen.report import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import torch_models  # noqa: E402  (the peer networks, defined once)
+from quality import EPOCHS  # noqa: E402  (quality.py's epochs ...)
+from run import torch_models  # noqa: E402  (... and run.py's peer networks, defined once)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-EPOCHS = {"gan": 200, "dcgan": 100}
-REAL_LABEL = {"gan": 1.0, "dcgan": 0.9}
+GANS = ("gan", "dcgan")
 
 
 def train(model: str, seed: int, epochs: int) -> tuple[Any, float]:
@@ -51,7 +52,7 @@ def train(model: str, seed: int, epochs: int) -> tuple[Any, float]:
     g, d = torch_models(model)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real_label = REAL_LABEL[model]
+    real_label = PRESETS[model].get("real_label", 1.0)  # minigen's preset
     started = time.perf_counter()
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(len(images)))
@@ -95,7 +96,7 @@ def run_one(model: str, seed: int, epochs: int, classifier: Any) -> dict[str, An
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["gan"], choices=sorted(EPOCHS))
+    parser.add_argument("--models", nargs="+", default=["gan"], choices=GANS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
