@@ -40,9 +40,9 @@ from minigen.errors import (
     MinigenError,
     ShapeError,
 )
+from minigen.tensor import Tensor  # noqa: I001  (Tensor first: ops and creation need it)
 from minigen.ops import *  # noqa: F401,F403  (exp, matmul, cat... as minigen.exp etc.)
-from minigen.tensor import (
-    Tensor,
+from minigen.creation import (
     arange,
     full,
     full_like,

@@ -6,6 +6,7 @@ Activations and losses (the Gaussian KL divergence among them) re-exported from
 
 from __future__ import annotations
 
+from minigen.creation import randn
 from minigen.ops import (  # noqa: F401  (re-exported)
     batch_norm,
     binary_cross_entropy,
@@ -25,7 +26,7 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     softplus,
     tanh,
 )
-from minigen.tensor import Tensor, randn
+from minigen.tensor import Tensor
 
 
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:

@@ -1,7 +1,7 @@
 """The Tensor: an array, where it lives, and what it needs to take part in autograd.
 
-Operators and methods forward to the differentiable ops in :mod:`minigen.ops`; creation
-functions (``tensor``, ``zeros``, ``randn``...) make leaves in the default dtype (float32).
+Operators and methods forward to the differentiable ops in :mod:`minigen.ops`; the creation
+functions (``tensor``, ``zeros``, ``randn``...) are in :mod:`minigen.creation`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from minigen import backend
 from minigen.autograd import TensorCore
-from minigen.backend import Array, Device, DType
+from minigen.backend import Device, DType
 from minigen.errors import DeviceError, DTypeError, GraphError
 
 
@@ -33,7 +33,8 @@ class Tensor(TensorCore):
 
     def __init__(self, data: Any, dtype: DType | str | None = None,
                  device: Device | str | None = None, requires_grad: bool = False):
-        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        t = _creation.tensor(data, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
         self.data, self.requires_grad, self.grad, self._ctx = t.data, t.requires_grad, None, None
 
     # ---------------------------------------------------------------- facts
@@ -348,113 +349,6 @@ def _is_dtype(name: str) -> bool:
     return True
 
 
-# ------------------------------------------------------------------------- creation
-
-
-def _leaf(data: Array, requires_grad: bool) -> Tensor:
-    t = Tensor._make(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
-
-
-def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | None = None,
-           requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor from Python numbers, nested lists, or an array.
-
-    Python floats become the default dtype (float32); ints become int64; a NumPy array keeps
-    its dtype unless ``dtype`` is given (as in PyTorch).
-    """
-    dev = backend.device(device)
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is None and _is_python_floats(data):
-        dtype = backend.get_default_dtype()
-    array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
-    return _leaf(array, requires_grad)
-
-
-def _is_python_floats(data: Any) -> bool:
-    while isinstance(data, (list, tuple)) and data:
-        if any(isinstance(d, float) for d in data):
-            return True
-        data = data[0]
-    return isinstance(data, float)
-
-
-def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,
-          requires_grad: bool) -> Tensor:
-    dev, dt = backend.device(device), backend.as_dtype(dtype)
-    shape = _shape_args(tuple(shape))
-    if dev.type == "cuda":
-        with dev.native:
-            array = dev.xp.full(shape, value, dtype=dev.dtype(dt))
-    else:
-        array = dev.xp.full(shape, value, dtype=dev.dtype(dt), device=dev.native)
-    return _leaf(array, requires_grad)
-
-
-def zeros(*shape: Any, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _full(shape, 0, dtype, device, requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _full(shape, 1, dtype, device, requires_grad)
-
-
-def full(shape: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _full((tuple(shape),), fill_value, dtype, device, requires_grad)
-
-
-def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: backend.Generator | None = None) -> Tensor:
-    """Standard normal samples from the device's seeded generator (``manual_seed``)."""
-    gen = generator or backend.default_generator(device)
-    return _leaf(gen.normal(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: backend.Generator | None = None) -> Tensor:
-    """Uniform samples on [0, 1) from the device's seeded generator."""
-    gen = generator or backend.default_generator(device)
-    return _leaf(gen.uniform(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
-
-
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           device: Any = None) -> Tensor:
-    """``arange(5)`` -> 0..4 as int64; float arguments give the default float dtype."""
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        floats = any(isinstance(v, float) for v in (start, end, step))
-        dtype = backend.get_default_dtype() if floats else backend.int64
-    dev, dt = backend.device(device), backend.as_dtype(dtype)
-    kwargs = {} if dev.type == "cuda" else {"device": dev.native}
-    return _leaf(dev.xp.arange(start, end, step, dtype=dev.dtype(dt), **kwargs), False)
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
-
-
-def full_like(t: Tensor, fill_value: float, dtype: Any = None) -> Tensor:
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=t.device)
-
-
-def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, device=t.device)
-
-
-def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, device=t.device)
-
-
-from minigen import ops as _ops  # noqa: E402  (the ops import Tensor, so they come last)
+# The ops and the creation functions import Tensor, so they come last.
+from minigen import creation as _creation  # noqa: E402
+from minigen import ops as _ops  # noqa: E402

@@ -1,4 +1,4 @@
-"""backend.py: devices, dtypes, namespaces, host<->device moves, the shims, the generators."""
+"""minigen.backend: devices, dtypes, namespaces, host<->device moves, the shims, the generators."""
 
 from __future__ import annotations
 

@@ -350,9 +350,9 @@ def test_a_missing_dataset_lists_the_places_and_the_fixes(tmp_path: Path) -> Non
 @pytest.fixture
 def fresh_devices() -> Any:
     """Device lookups are cached: start and end each test with an empty cache."""
-    backend._make_device.cache_clear()
+    backend.devices._make_device.cache_clear()
     yield
-    backend._make_device.cache_clear()
+    backend.devices._make_device.cache_clear()
 
 
 def test_cuda_without_cupy_says_how_to_install(monkeypatch: Any, fresh_devices: Any) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import ops
+from minigen.creation import zeros
 from minigen.errors import ShapeError
 from minigen.nn import init
 from minigen.nn.module import Module, Parameter
-from minigen.tensor import Tensor, zeros
+from minigen.tensor import Tensor
 
 
 def _check_sizes(layer: str, **sizes: Any) -> None:

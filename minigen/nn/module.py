@@ -15,8 +15,9 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import no_grad
 from minigen.backend import Device, DType
+from minigen.creation import tensor, zeros
 from minigen.errors import DTypeError, ShapeError
-from minigen.tensor import Tensor, tensor, zeros
+from minigen.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -12,10 +12,11 @@ from typing import Any
 
 from minigen import ops
 from minigen.backend import int64
+from minigen.creation import ones, tensor, zeros
 from minigen.errors import ShapeError
 from minigen.nn.layers import _check_sizes
 from minigen.nn.module import Module, Parameter
-from minigen.tensor import Tensor, ones, tensor, zeros
+from minigen.tensor import Tensor
 
 
 class _BatchNorm(Module):

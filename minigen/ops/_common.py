@@ -32,7 +32,7 @@ def ensure_tensor(*args: Any) -> tuple[Any, ...]:
     """At least one argument must be a Tensor; if none is, the first becomes one."""
     args = tuple(operand(a) for a in args)
     if not any(isinstance(a, Tensor) for a in args):
-        from minigen.tensor import tensor
+        from minigen.creation import tensor
 
         args = (tensor(args[0]),) + args[1:]
     return args
