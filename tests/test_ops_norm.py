@@ -144,6 +144,40 @@ def test_batch_norm_float32_and_batch_last_layout(device):
     np.testing.assert_allclose(_host(out), expected, rtol=1e-4, atol=1e-4)
 
 
+@settings(max_examples=25)
+@given(shape=shapes, training=st.booleans(), affine=st.booleans(),
+       layouts=st.sampled_from(["first/last", "last/first", "last/last"]),
+       seed=st.integers(0, 2**16))
+def test_batch_norm_same_numbers_in_every_memory_layout(device, shape, training, affine,
+                                                          layouts, seed):
+    """The gradcheck above feeds contiguous (N, C, ...) arrays. Conv layers leave their outputs
+    batch-last, (C, ..., N) in memory, where batch_norm takes its per-channel sums as rows (see
+    _channel_dot): for any mix of layouts of input and gradient, the output and every gradient
+    equal those of the contiguous arrays."""
+    rng = np.random.default_rng(seed)
+    xp = backend.namespace(_tensor(0.0, device).data)
+    order = tuple(range(1, len(shape))) + (0,)  # (C, ..., N)
+    back = (len(shape) - 1,) + tuple(range(len(shape) - 1))
+
+    def layout(host, kind):
+        t = _tensor(np.ascontiguousarray(np.transpose(host, order)), device)
+        data = xp.permute_dims(t.data, back) if kind == "last" else _tensor(host, device).data
+        return minigen.Tensor._make(data)
+
+    x_host, g_host = rng.standard_normal(shape), rng.standard_normal(shape)
+    w_host, b_host = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    results = []
+    for x_kind, g_kind in (("first", "first"), tuple(layouts.split("/"))):
+        x = layout(x_host, x_kind).requires_grad_(True)
+        params = [_tensor(w_host, device, True), _tensor(b_host, device, True)] if affine else []
+        rm, rv = _tensor(np.zeros(shape[1]), device), _tensor(np.ones(shape[1]) * 2, device)
+        out = batch_norm(x, rm, rv, *params, training=training)
+        out.backward(layout(g_host, g_kind))
+        results.append([_host(out), _host(x.grad)] + [_host(p.grad) for p in params])
+    for contiguous, other in zip(*results):
+        np.testing.assert_allclose(other, contiguous, rtol=1e-10, atol=1e-12)
+
+
 def test_batch_norm_errors():
     x = minigen.randn(8, 3)
     with pytest.raises(ShapeError, match=r"expected input of shape \(N, C\)"):
