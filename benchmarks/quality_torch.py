@@ -1,7 +1,7 @@
 """The PyTorch peer of ``quality.py``: the same GANs, the same recipe, scored by OUR classifier.
 
     python benchmarks/quality_torch.py                      # FC GAN, 200 epochs, seeds 0 1 2
-    python benchmarks/quality_torch.py --models dcgan --epochs 100
+    python benchmarks/quality_torch.py --models dcgan dcgan-dropout --seeds 0
 
 The evaluation issue quotes PyTorch reference scores (FC GAN: distance 68.5, score 7.94),
 but measured with a different classifier, whose real-vs-real floor (about 13) is twice ours
@@ -10,8 +10,8 @@ that doubt. It trains the networks of ``benchmarks/run.py`` (the same as minigen
 in PyTorch on the bundled sample with ``quality.py``'s recipe (batch 64, Adam 2e-4, betas
 (0.5, 0.999), the non-saturating loss, a fresh z for each network's step, the last smaller
 batch kept; the DCGAN with BatchNorm in D and one-sided label smoothing 0.9, minigen's
-preset), then scores
-1,000 samples with minigen's shipped classifier exactly as ``quality.py`` does.
+preset; "dcgan-dropout" with the issue's reference discriminator, see ``quality.MODELS``),
+then scores 1,000 samples with minigen's shipped classifier exactly as ``quality.py`` does.
 
 PyTorch is a benchmark-only dependency (``pip install torch==2.13.0``, the CPU build).
 Results: benchmarks/results/quality_torch.json and .md.
@@ -34,11 +34,11 @@ from minigen.metrics import load_classifier, score_images
 from minigen.report import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import EPOCHS  # noqa: E402  (quality.py's epochs ...)
+from quality import EPOCHS, MODELS  # noqa: E402  (quality.py's epochs and options ...)
 from run import torch_models  # noqa: E402  (... and run.py's peer networks, defined once)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-GANS = ("gan", "dcgan")
+GANS = ("gan", "dcgan", "dcgan-dropout")
 
 
 def train(model: str, seed: int, epochs: int) -> tuple[Any, float]:
@@ -52,7 +52,8 @@ def train(model: str, seed: int, epochs: int) -> tuple[Any, float]:
     g, d = torch_models(model)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real_label = PRESETS[model].get("real_label", 1.0)  # minigen's preset
+    name, options = MODELS[model]  # as in quality.py, else minigen's preset
+    real_label = options.get("real_label", PRESETS[name].get("real_label", 1.0))
     started = time.perf_counter()
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(len(images)))

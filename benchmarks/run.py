@@ -127,14 +127,20 @@ def torch_models(model: str) -> Any:
                            tnn.Dropout(0.3), tnn.Linear(512, 256), tnn.LeakyReLU(0.2),
                            tnn.Dropout(0.3), tnn.Linear(256, 1))
         return g, d
-    # minigen's default DCGAN: BatchNorm in D (no dropout), the DCGAN paper's initialisation
+    # minigen's default DCGAN: BatchNorm in D (no dropout), the DCGAN paper's initialisation;
+    # "dcgan-dropout": Dropout(0.3) after D's LeakyReLUs instead of BatchNorm (quality.py)
     g = tnn.Sequential(tnn.Linear(100, 128 * 49), tnn.BatchNorm1d(128 * 49), tnn.ReLU(),
                        tnn.Unflatten(1, (128, 7, 7)), tnn.ConvTranspose2d(128, 64, 4, 2, 1),
                        tnn.BatchNorm2d(64), tnn.ReLU(), tnn.ConvTranspose2d(64, 1, 4, 2, 1),
                        tnn.Tanh())
-    d = tnn.Sequential(tnn.Conv2d(1, 64, 4, 2, 1), tnn.LeakyReLU(0.2),
-                       tnn.Conv2d(64, 128, 4, 2, 1), tnn.BatchNorm2d(128), tnn.LeakyReLU(0.2),
-                       tnn.Flatten(), tnn.Linear(128 * 49, 1))
+    if model == "dcgan-dropout":
+        d = tnn.Sequential(tnn.Conv2d(1, 64, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Dropout(0.3),
+                           tnn.Conv2d(64, 128, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Dropout(0.3),
+                           tnn.Flatten(), tnn.Linear(128 * 49, 1))
+    else:
+        d = tnn.Sequential(tnn.Conv2d(1, 64, 4, 2, 1), tnn.LeakyReLU(0.2),
+                           tnn.Conv2d(64, 128, 4, 2, 1), tnn.BatchNorm2d(128),
+                           tnn.LeakyReLU(0.2), tnn.Flatten(), tnn.Linear(128 * 49, 1))
     for m in list(g.modules()) + list(d.modules()):
         if isinstance(m, (tnn.Conv2d, tnn.ConvTranspose2d, tnn.Linear)):
             tnn.init.normal_(m.weight, 0.0, 0.02)
