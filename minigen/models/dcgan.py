@@ -23,8 +23,11 @@ smoothing, training D towards 0.9 instead of 1 for real images (``train_gan(...,
 real_label=0.9)``, what ``python -m minigen train dcgan`` does), keeps D from becoming certain:
 its loss stays near 0.5-0.7 from the start. Dropout instead of BatchNorm
 (``Discriminator(dropout=0.3, batch_norm=False)``) also stops D from winning, but on the
-sample it weakens D too much: the game settles near chance (D(x) ~ 0.55) while the samples
-are still strokes after 20 epochs. Lesson 05 trains all three.
+sample it weakens D: the game settles near chance (D(x) ~ 0.55) and the samples are still
+strokes after 20 epochs. It is the slower start, not the worse end: after 100 epochs it is
+ahead of the smoothed BatchNorm one on every score of ``benchmarks/quality.py`` (medians of 3
+seeds: Fréchet distance 96 against 116, classifier score 6.63 against 6.27, rarest class
+7.3 % against 2.9 %). Lesson 05 trains all three.
 """
 
 from __future__ import annotations
