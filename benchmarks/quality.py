@@ -43,7 +43,8 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 EPOCHS = {"gan": 200, "dcgan": 100, "dcgan-dropout": 100, "vae": 100}
 # (distance at most, classifier score at least): the targets, then its stretch goals
-TARGETS = {"gan": (90.0, 7.6), "dcgan": (150.0, 6.3), "dcgan-dropout": (150.0, 6.3)}
+TARGETS = {"gan": (90.0, 7.6), "dcgan": (150.0, 6.3)}
+TARGETS["dcgan-dropout"] = TARGETS["dcgan"]
 STRETCH = {"gan": (70.0, 7.9)}
 
 

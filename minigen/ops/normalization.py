@@ -31,12 +31,12 @@ def _channel_dot(a: Array, b: Array) -> Array:
     two passes. For the usual (N, C, H, W) order, (N, C, H*W) rows and a sum over N.
     """
     xp = backend.namespace(a)
-    if a.ndim == 2 and not (backend.batch_last(a) and backend.batch_last(b)):
-        return xp.sum(a * b, axis=0)  # (N, C): a column per channel, no rows to dot
     if backend.batch_last(a) and backend.batch_last(b):  # (C, ..., N) in memory
         dims = tuple(range(1, a.ndim)) + (0,)
         rows = [xp.reshape(xp.permute_dims(v, dims), (a.shape[1], -1)) for v in (a, b)]
         return xp.vecdot(rows[0], rows[1])
+    if a.ndim == 2:  # (N, C): a column per channel, no rows to dot
+        return xp.sum(a * b, axis=0)
     rows = [xp.reshape(v, (a.shape[0], a.shape[1], -1)) for v in (a, b)]
     return xp.sum(xp.vecdot(rows[0], rows[1]), axis=0)
 
@@ -74,9 +74,9 @@ class BatchNorm(Function):
             centred = x - _per_channel(running_mean.data, x.ndim)
             var = running_var.data
         inv_std = 1.0 / xp.sqrt(var + eps)
-        ctx.save_for_backward(centred, inv_std, weight)
+        scale = inv_std if weight is None else weight * inv_std  # dy/dx_hat * dx_hat/dx
+        ctx.save_for_backward(centred, inv_std, scale)
         ctx.training, ctx.axes, ctx.count = training, axes, count
-        scale = inv_std if weight is None else weight * inv_std
         out = centred * _per_channel(scale, x.ndim)  # = x_hat * weight
         if bias is not None:
             out += _per_channel(bias, x.ndim)
@@ -84,14 +84,17 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any, Any]:
-        centred, inv_std, weight = ctx.saved_arrays  # x_hat = centred * inv_std
+        centred, inv_std, scale = ctx.saved_arrays  # x_hat = centred * inv_std
         xp = backend.namespace(grad_out)
         ndim, count = grad_out.ndim, ctx.count
+        input_grad, weight_grad, bias_grad = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
-        sum_g = xp.sum(grad_out, axis=ctx.axes)  # dL/dbias = sum of g over everything but C
-        sum_g_xhat = _channel_dot(grad_out, centred) * inv_std  # dL/dweight = sum of g * x_hat
-        if ctx.needs_input_grad[0]:
-            scale = inv_std if weight is None else weight * inv_std  # dy/dx_hat * dx_hat/dx
+        sum_g = sum_g_xhat = None  # each a pass over g: only when a gradient needs it
+        if bias_grad or (input_grad and ctx.training):
+            sum_g = xp.sum(grad_out, axis=ctx.axes)  # dL/dbias = sum of g over all but C
+        if weight_grad or (input_grad and ctx.training):
+            sum_g_xhat = _channel_dot(grad_out, centred) * inv_std  # dL/dweight: sum g * x_hat
+        if input_grad:
             grad_x = grad_out * _per_channel(scale, ndim)
             if ctx.training:
                 # mean and var depend on x too. With M values per channel:
@@ -99,9 +102,9 @@ class BatchNorm(Function):
                 grad_x -= centred * _per_channel(scale * inv_std * sum_g_xhat / count, ndim)
                 grad_x -= _per_channel(scale * sum_g / count, ndim)
             # eval: the running statistics are constants, y is affine in x: nothing to add
-        if ctx.needs_input_grad[1]:
+        if weight_grad:
             grad_w = sum_g_xhat
-        if ctx.needs_input_grad[2]:
+        if bias_grad:
             grad_b = sum_g
         return grad_x, grad_w, grad_b
 
