@@ -14,7 +14,9 @@ preset; "dcgan-dropout" with the issue's reference discriminator, see ``quality.
 then scores 1,000 samples with minigen's shipped classifier exactly as ``quality.py`` does.
 
 PyTorch is a benchmark-only dependency (``pip install torch==2.13.0``, the CPU build).
-Results: benchmarks/results/quality_torch.json and .md.
+Results: benchmarks/results/quality_torch.json and .md; the 1,000 scored images of each run
+are kept in ``--samples`` (``torch_<model>_seed<seed>.npz``, pixels in [0, 1]) so that
+``classifier_sensitivity.py`` can score them again through other classifiers.
 """
 
 from __future__ import annotations
@@ -76,15 +78,20 @@ def train(model: str, seed: int, epochs: int) -> tuple[Any, float]:
     return g, time.perf_counter() - started
 
 
-def run_one(model: str, seed: int, epochs: int, classifier: Any) -> dict[str, Any]:
+def run_one(model: str, seed: int, epochs: int, classifier: Any,
+            samples: Path | None = None) -> dict[str, Any]:
     import torch
 
     g, seconds = train(model, seed, epochs)
     g.eval()
     with torch.no_grad():
         images = g(torch.randn(1000, 100, generator=torch.Generator().manual_seed(seed)))
-    s = score_images(images.numpy().reshape(1000, 1, 28, 28).astype(np.float32), classifier,
-                     value_range=(-1.0, 1.0), seed=seed)
+    images = images.numpy().reshape(1000, 1, 28, 28).astype(np.float32)
+    if samples is not None:
+        samples.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(samples / f"torch_{model}_seed{seed}.npz",
+                            images=(images + 1) / 2, epochs=epochs, seed=seed)
+    s = score_images(images, classifier, value_range=(-1.0, 1.0), seed=seed)
     row = {"seed": seed, "epochs": epochs, "train_seconds": seconds, "fd": s["fd"],
            "fd_floor": s["fd_floor"], "classifier_score": s["classifier_score"],
            "min_fraction": s["histogram"]["min_fraction"],
@@ -103,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--out", default=str(RESULTS / "quality_torch"),
                         help="results file stem (.json and .md are added)")
+    parser.add_argument("--samples", default="runs/quality_torch",
+                        help="where each run's 1,000 images are kept ('' to keep none)")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -114,7 +123,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     classifier = load_classifier()
     summary = {}
     for model in args.models:
-        rows = [run_one(model, seed, args.epochs or EPOCHS[model], classifier)
+        rows = [run_one(model, seed, args.epochs or EPOCHS[model], classifier,
+                        Path(args.samples) if args.samples else None)
                 for seed in args.seeds]
         summary[model] = {"median": {k: statistics.median(r[k] for r in rows)
                                      for k in rows[0] if k not in ("seed", "epochs")},
