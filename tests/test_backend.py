@@ -150,6 +150,38 @@ def test_generator_state_resumes_exactly(device):
     np.testing.assert_array_equal(backend.to_numpy(gen.normal((5,), minigen.float32)), first)
 
 
+def test_a_restart_point_resumes_exactly_and_both_runs_go_on_alike(device):
+    """The CUDA way of saving (a reseed from seed and counter), checked on every device."""
+    dev = backend.device(device)
+    going_on = backend.Generator(dev, seed=7, restart_on_save=True)
+    going_on.normal((4,), minigen.float32)
+    state = going_on.get_state()
+    assert set(state) == {"restart"}
+    after = backend.to_numpy(going_on.normal((5,), minigen.float32))
+    resumed = backend.Generator(dev, seed=123, restart_on_save=True)  # any seed: set_state wins
+    resumed.set_state(state)
+    np.testing.assert_array_equal(backend.to_numpy(resumed.normal((5,), minigen.float32)), after)
+    fresh = backend.to_numpy(backend.Generator(dev, seed=7).normal((5,), minigen.float32))
+    assert not np.array_equal(after, fresh)  # a restart is a new stream, not the seed's again
+
+
+def test_states_cross_between_the_two_kinds_of_generator(device):
+    dev = backend.device(device)
+    plain, restarting = backend.Generator(dev, 3), backend.Generator(dev, 3, restart_on_save=True)
+    restart_point = restarting.get_state()
+    plain.set_state(restart_point)  # a run saved on CUDA, resumed on the CPU
+    np.testing.assert_array_equal(backend.to_numpy(plain.uniform((6,), minigen.float64)),
+                                  backend.to_numpy(restarting.uniform((6,), minigen.float64)))
+    cpu_state = backend.Generator(dev, 3).get_state()
+    a, b = (backend.Generator(dev, s, restart_on_save=True) for s in (8, 9))
+    a.set_state(cpu_state)  # a run saved on the CPU, resumed on CUDA: repeatable
+    b.set_state(cpu_state)
+    np.testing.assert_array_equal(backend.to_numpy(a.normal((6,), minigen.float64)),
+                                  backend.to_numpy(b.normal((6,), minigen.float64)))
+    with pytest.raises(ValueError, match="not a generator state"):
+        a.set_state({"epoch": 3})
+
+
 def test_seeded_generators_repeat_and_differ_by_seed(device):
     dev = backend.device(device)
     a = backend.Generator(dev, seed=1).normal((6,), minigen.float64)

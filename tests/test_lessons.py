@@ -122,6 +122,13 @@ def test_lesson08_evaluation(tmp_path: Path) -> None:
     assert rows["copies of training digits"]["fd"] < 2 * real["fd_floor"]  # the memoriser
     assert set(result["models"]) == {"gan", "dcgan", "vae"}
     assert list(result["iwae"]) == [1, 10, 100]
+    assert set(result["judges"]) == {"shipped judge", "second judge"}
+    for judged in result["judges"].values():  # every judge: real digits at its own floor
+        by_label = {r["label"]: r for r in judged}
+        assert by_label["real test digits"]["fd"] == pytest.approx(
+            by_label["real test digits"]["fd_floor"])
+        assert by_label["noise 0.5"]["fd"] > by_label["real test digits"]["fd"]
+        assert {"gan", "dcgan", "vae"} <= set(by_label)
     for name in ("damaged_digits.png", "what_the_scores_see.png", "class_histograms.png",
                  "iwae_bound.png", "samples_side_by_side.png", "scores_gan/scores.md",
                  "scores_vae/scores_per_epoch.png"):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import minigen
+from minigen import backend
 from minigen.data import MNIST, DataLoader
 from minigen.errors import CheckpointError
 from minigen.models import VAE, gan
@@ -85,8 +86,20 @@ def same_numbers(a: dict, b: dict) -> None:
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.fixture(params=["state", "restart"])
+def generator_kind(request, monkeypatch):
+    """The CPU's default generator as it is ("state": saved and set back) or as CUDA's works
+    ("restart": every save is a restart point, see backend.Generator)."""
+    if request.param == "restart":
+        cpu = minigen.device("cpu")
+        monkeypatch.setitem(backend.rng._generators, cpu,
+                            backend.Generator(cpu, restart_on_save=True))
+    return request.param
+
+
 @pytest.mark.parametrize("run", [vae_run, gan_run])
-def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path: Path, run) -> None:
+def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path: Path, run,
+                                                            generator_kind) -> None:
     whole = run(tmp_path / "whole", 3)
     run(tmp_path / "split", 1)
     resumed = run(tmp_path / "split", 3, resume=tmp_path / "split" / "checkpoint.npz")

@@ -13,22 +13,42 @@ class Generator:
 
     NumPy's PCG64 on the CPU (and, copied over, for the strict test device); CuPy's generator
     on CUDA. ``get_state``/``set_state`` make a resumed training run repeat exactly.
+
+    CuPy's generator keeps its state on the GPU (XORWOW: 48 bytes for each of 2.56 million
+    threads, 120 MB) and has no way to read it back, so on CUDA a saved state is a *restart
+    point* instead: ``get_state`` reseeds the generator from its seed and a counter and
+    returns those two numbers; ``set_state`` reseeds from them. The run that goes on and the
+    run resumed from the checkpoint then draw the same numbers from there on: exactly so after
+    a whole epoch; after a Ctrl-C in mid-epoch the resumed run repeats itself but not the run
+    that was never stopped, which set no restart point there. (A CPU generator restarts the
+    same way when ``restart_on_save=True``: how the tests check the CUDA path.)
     """
 
-    def __init__(self, dev: Device, seed: int | None = None):
+    def __init__(self, dev: Device, seed: int | None = None,
+                 restart_on_save: bool | None = None):
         self.device = dev
+        self.restart_on_save = dev.type == "cuda" if restart_on_save is None else restart_on_save
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> Generator:
         self.seed = seed
+        # the 128-bit entropy a restart starts from (fresh from the OS when seed is None)
+        self._entropy, self._restarts = np.random.SeedSequence(seed).entropy, 0
+        self._rng = self._new(np.random.SeedSequence(self._entropy))
+        return self
+
+    def _new(self, seeds: np.random.SeedSequence) -> object:
+        """A NumPy or CuPy generator seeded by ``seeds`` (same stream as seeding by the int)."""
         if self.device.type == "cuda":
             import cupy
 
             with self.device.native:
-                self._rng = cupy.random.default_rng(seed)
-        else:
-            self._rng = np.random.default_rng(seed)
-        return self
+                return cupy.random.default_rng(seeds)
+        return np.random.default_rng(seeds)
+
+    def _restart(self, entropy: int, restarts: int) -> None:
+        self._entropy, self._restarts = entropy, restarts
+        self._rng = self._new(np.random.SeedSequence(entropy, spawn_key=(restarts,)))
 
     def _finish(self, host_or_device: Array, dtype: DType) -> Array:
         if self.device.type == "strict":
@@ -57,14 +77,25 @@ class Generator:
         return self._finish(self._rng.permutation(n), int64)
 
     def get_state(self) -> dict:
-        if self.device.type == "cuda":
-            raise NotImplementedError("saving the CUDA generator's state is not supported yet")
-        return self._rng.bit_generator.state
+        """A state to resume from: the bit generator's own (CPU), or a restart point (CUDA:
+        this reseeds the generator, see the class docstring)."""
+        if not self.restart_on_save:
+            return self._rng.bit_generator.state
+        self._restart(self._entropy, self._restarts + 1)
+        return {"restart": {"entropy": self._entropy, "restarts": self._restarts}}
 
     def set_state(self, state: dict) -> None:
-        if self.device.type == "cuda":
-            raise NotImplementedError("restoring the CUDA generator's state is not supported yet")
-        self._rng.bit_generator.state = state
+        """Resume from :meth:`get_state` of a generator of any device: a restart point
+        reseeds; a NumPy state is set as it is on the CPU, and becomes a restart point's entropy
+        on CUDA (a run saved on the CPU resumes on a GPU repeatably, if not identically)."""
+        if not isinstance(state, dict) or not ("restart" in state or "bit_generator" in state):
+            raise ValueError(f"not a generator state (from Generator.get_state): {state!r:.80}")
+        if "restart" in state:
+            self._restart(int(state["restart"]["entropy"]), int(state["restart"]["restarts"]))
+        elif self.restart_on_save:
+            self._restart(int(state["state"]["state"]), 0)
+        else:
+            self._rng.bit_generator.state = state
 
 
 _generators: dict[Device, Generator] = {}

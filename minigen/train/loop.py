@@ -27,7 +27,6 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +96,9 @@ class Run:
 
     # ------------------------------------------------------------------ random state
     def rng_state(self) -> dict[str, Any]:
-        return {"loader": self.loader.state_dict(), "device": _generator_state(self.device)}
+        # on CUDA, get_state sets a restart point: both runs reseed here (backend.Generator)
+        return {"loader": self.loader.state_dict(),
+                "device": backend.default_generator(self.device).get_state()}
 
     def set_rng_state(self, state: dict[str, Any]) -> None:
         self.loader.load_state_dict(state["loader"])  # first: it may share the CPU generator
@@ -167,15 +168,6 @@ class Run:
 def _finite(array: Any) -> bool:
     xp = backend.namespace(array)
     return bool(xp.all(xp.isfinite(array)))
-
-
-def _generator_state(dev: backend.Device) -> Any:
-    try:
-        return backend.default_generator(dev).get_state()
-    except NotImplementedError:
-        warnings.warn(f"the random state of {dev} cannot be saved: a resumed run will not "
-                      "repeat the uninterrupted one exactly", stacklevel=3)
-        return None
 
 
 class _DeferredInterrupt:
