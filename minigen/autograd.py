@@ -1,4 +1,4 @@
-"""The autograd engine: Function, Context, the backward pass, no_grad and detect_anomaly.
+"""The autograd engine: Function, Context and the backward pass (grad modes: ``grad_mode``).
 
 Every differentiable operation is a :class:`Function` subclass with a ``forward`` and a
 ``backward`` on raw arrays, side by side. ``Function.apply`` runs ``forward`` and, when a
@@ -18,6 +18,7 @@ import traceback
 import weakref
 from typing import Any
 
+from minigen import grad_mode
 from minigen.backend import (
     Array,
     HostScalar,
@@ -27,66 +28,13 @@ from minigen.backend import (
     quiet_floating_point,
 )
 from minigen.errors import AnomalyError, DeviceError, DTypeError, GraphError, ShapeError
-
-_grad_enabled = True
-_anomaly_enabled = False
-
-
-class no_grad:
-    """Context manager (and decorator) that records no graph: for evaluation and updates."""
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, False
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._prev
-
-    def __call__(self, fn):  # used as @no_grad()
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Record the graph again inside a ``no_grad`` block."""
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, True
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-class detect_anomaly:
-    """Check every op's output and every gradient for NaN/Inf, and raise at the first one.
-
-    Use as a context manager (``with minigen.detect_anomaly(): ...``) or switch it on for good
-    with ``minigen.set_detect_anomaly(True)``. The error names the op, its input shapes and the
-    line of your code that created it. It slows everything down: use it to debug.
-    """
-
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled
-
-    def __enter__(self) -> None:
-        global _anomaly_enabled
-        self._prev, _anomaly_enabled = _anomaly_enabled, self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        global _anomaly_enabled
-        _anomaly_enabled = self._prev
-
-
-def set_detect_anomaly(enabled: bool) -> None:
-    global _anomaly_enabled
-    _anomaly_enabled = bool(enabled)
+from minigen.grad_mode import (  # noqa: F401  (re-exported: minigen.autograd.no_grad etc.)
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+)
 
 
 def _check_finite(array: Array, what: str, ctx: Context) -> None:
@@ -180,7 +128,7 @@ class Function:
             out = as_host_array(out)
         result = first._make(out)
         # An integer or bool result is piecewise constant: no gradient, so no graph (PyTorch).
-        if requires_grad and _grad_enabled and dtype_of(out).is_floating_point:
+        if requires_grad and grad_mode.grad_enabled and dtype_of(out).is_floating_point:
             ctx.name = cls.__name__
             ctx.fn = cls
             ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
@@ -195,7 +143,7 @@ class Function:
             ctx.out_ref = None
             result.requires_grad = True
             result._ctx = ctx
-        if _anomaly_enabled:  # (also under no_grad: a NaN made there is just as wrong)
+        if grad_mode.anomaly_enabled:  # (also under no_grad: a NaN made there is just as wrong)
             ctx.name = cls.__name__
             ctx.anomaly_shapes = tuple(tuple(a.shape) for a in args if isinstance(a, TensorCore))
             ctx.trace = _creation_trace()
@@ -344,7 +292,7 @@ def run_backward(root: Any, grad: Array, retain_graph: bool) -> None:
                 continue
             if tuple(g.shape) != shape:
                 g = _unbroadcast(g, shape, ctx.name)
-            if _anomaly_enabled:
+            if grad_mode.anomaly_enabled:
                 _check_finite(g, "gradient", ctx)
             key = id(parent)
             grads[key] = g if key not in grads else grads[key] + g
