@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> dict:
     n = 1000 if args.quick else 10_000
     print(f"deep chain of {n} ops: gradient {deep_chain(n):.6f} (expected {1.0001 ** n:.6f})")
 
-    _, _, f = forward_example(a, b)
-    dot = to_dot(f, name="f")
+    ta, tb, f = forward_example(a, b)
+    dot = to_dot(f, name="f", params={"a": ta, "b": tb})
     (out / "graph.dot").write_text(dot)
     print(f"the graph of f, as Graphviz DOT: {out / 'graph.dot'} "
           "(render with: dot -Tpng graph.dot -o graph.png)")

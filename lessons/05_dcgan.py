@@ -155,7 +155,9 @@ def main(argv: list[str] | None = None) -> dict:
               f"D(x) {e['d_x'][-1]:.3f}, D(G(z)) {e['d_g_z'][-1]:.3f}")
         if name == "smoothing":
             gan_figures(generator, out / name, args.seed)
-    viz.plot_curves({f"D with {k}": h["epoch"]["d_loss"] for k, h in results.items()},
+    legend = {"smoothing": "BatchNorm D, real label 0.9", "batchnorm": "BatchNorm D, real label 1",
+              "dropout": "dropout D, real label 1"}
+    viz.plot_curves({legend[k]: h["epoch"]["d_loss"] for k, h in results.items()},
                     out / "d_loss_comparison.png", title="discriminator loss per epoch",
                     ylabel="D loss")
     print(f"figures in {out}/")

@@ -44,6 +44,7 @@ def density_panel(ax, x: np.ndarray, p_data: np.ndarray, snap: dict, title: str,
     ax.set_ylim(0, 1.15 * max(p_data.max(), min(snap["p_g"].max(), 3.0)))
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("x")
+    ax.set_ylabel("density", fontsize=8)
     empty = p_data + snap["p_g"] <= 0.01
     twin = ax.twinx()
     twin.fill_between(x, 0, 1, where=empty, color="grey", alpha=0.12, lw=0)
@@ -51,6 +52,7 @@ def density_panel(ax, x: np.ndarray, p_data: np.ndarray, snap: dict, title: str,
     twin.plot(x, np.where(empty, np.nan, snap["D_star"]), color="navy", lw=1.2, ls="--",
               label="D*(x), analytic")
     twin.set_ylim(-0.02, 1.02)
+    twin.set_ylabel("D(x)", fontsize=8, color="tab:blue")
     if legend:
         handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
         twin.legend(handles=handles, fontsize=7, loc="upper center")

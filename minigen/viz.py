@@ -35,16 +35,18 @@ from minigen import backend
 from minigen.tensor import Tensor
 
 
-def to_dot(root: Tensor, name: str = "loss") -> str:
+def to_dot(root: Tensor, name: str = "loss", params: dict[str, Tensor] | None = None) -> str:
     """The autograd graph that ``root.backward()`` would walk, as Graphviz DOT text.
 
     Boxes are tensors (leaves show their shape, and ``grad`` if they require one), ellipses the
-    ops that made them; arrows point the way the forward pass went. Render with
+    ops that made them; arrows point the way the forward pass went. ``params`` names leaves
+    (``{"a": a, "b": b}`` or ``dict(model.named_parameters())``). Render with
     ``dot -Tpng graph.dot -o graph.png`` or paste into any online Graphviz viewer; minigen
     itself needs no Graphviz.
     """
     lines = ["digraph autograd {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     ids: dict[int, str] = {}
+    names = {id(t): n for n, t in (params or {}).items()}
 
     def node_id(obj: object, label: str, shape: str) -> str:
         if id(obj) not in ids:
@@ -69,7 +71,8 @@ def to_dot(root: Tensor, name: str = "loss") -> str:
             if parent is None:
                 continue
             if isinstance(parent, Tensor):  # a leaf
-                leaf = node_id(parent, f"leaf {shape}\\nrequires_grad", "box")
+                label = names.get(id(parent), "leaf")
+                leaf = node_id(parent, f"{label} {shape}\\nrequires_grad", "box")
                 lines.append(f"  {leaf} -> {op};")
             else:
                 stack.append((parent, op))
@@ -214,7 +217,10 @@ def _save_epoch_plot(fig: Any, ax: Any, ylabel: str, title: str,
                      path: str | os.PathLike) -> str:
     """The finish every per-epoch curve shares: integer epochs, labels, grid, legend."""
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    first, last = ax.dataLim.intervalx
+    if last - first < 2:  # one or two epochs: autoscale would label 0.95, 1.0, 1.05 ...
+        ax.set_xlim(first - 0.5, last + 0.5)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -200,6 +200,14 @@ def test_search_order(tmp_path, monkeypatch, capsys):
     assert MNIST(root).source == "sample"
 
 
+def test_a_root_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys):
+    with pytest.raises(DataError, match="does not exist"):
+        MNIST(tmp_path / "typo")  # would otherwise train on the sample without a word
+    (tmp_path / "empty").mkdir()
+    assert MNIST(tmp_path / "empty").source == "sample"  # an empty root falls back, saying so
+    assert f"{tmp_path / 'empty'} holds no MNIST train files" in capsys.readouterr().err
+
+
 def test_root_may_hold_a_subfolder_named_after_the_dataset(tmp_path):
     _fake_split(tmp_path / "fashion-mnist", 4, split="test", gz=False)  # not gzipped
     ds = FashionMNIST(tmp_path, split="test")

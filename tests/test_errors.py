@@ -340,8 +340,11 @@ def test_a_damaged_dataset_folder_names_the_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_dataset_lists_the_places_and_the_fixes(tmp_path: Path) -> None:
-    text = message(lambda: MNIST(root=tmp_path / "nowhere", source="full"), DataError)
-    contains(text, "not found", str(tmp_path / "nowhere"), "download=True", "source='auto'")
+    (tmp_path / "empty").mkdir()
+    text = message(lambda: MNIST(root=tmp_path / "empty", source="full"), DataError)
+    contains(text, "not found", str(tmp_path / "empty"), "download=True", "source='auto'")
+    text = message(lambda: MNIST(root=tmp_path / "typo"), DataError)
+    contains(text, str(tmp_path / "typo"), "does not exist", "download=True")
 
 
 # --------------------------------------------------------------------------- devices

@@ -114,3 +114,21 @@ def test_gif_has_one_frame_per_epoch(tmp_path: Path) -> None:
         assert gif.n_frames == 3
     with pytest.raises(ValueError):
         viz.save_gif([], tmp_path / "empty.gif")
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 30])
+def test_epoch_axes_are_labelled_with_whole_epochs(tmp_path: Path, monkeypatch, epochs) -> None:
+    """A one-epoch run (every --quick) once got ticks 0.95, 1.0, 1.05 around its point."""
+    ticks = []
+    save = viz._save
+
+    def keep_ticks(fig, path, dpi=100):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        lo, hi = ax.get_xlim()
+        ticks.extend(t for t in ax.get_xticks() if lo <= t <= hi)
+        return save(fig, path, dpi)
+
+    monkeypatch.setattr(viz, "_save", keep_ticks)
+    viz.plot_gan_losses([1.0] * epochs, [2.0] * epochs, tmp_path / "losses.png")
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

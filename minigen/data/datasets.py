@@ -129,10 +129,18 @@ class _IDXDataset:
             if not self.has_sample:
                 raise DataError(f"{self.title} has no bundled sample; use source='auto'")
             return "sample", SAMPLE_FOLDER, _split_files(SAMPLE_FOLDER, split)[0]
+        if root is not None and not download and not Path(root).expanduser().is_dir():
+            # a typo in root must not quietly train on whatever else is found
+            raise DataError(f"{self.title}: root {root} does not exist (no such folder). Fix "
+                            "the path, leave root out to search the usual places (see "
+                            "minigen.data.datasets), or pass download=True to fetch into it")
         searched = []
         for kind, folder in candidate_folders(self.name, root):
             found, missing = _split_files(folder, split)
             if not missing:
+                if root is not None and kind != "root":
+                    print(f"minigen: {root} holds no {self.title} {split} files; using "
+                          f"{folder} ({kind})", file=sys.stderr)
                 return kind, folder, found
             state = "no such folder" if not folder.is_dir() else "missing " + ", ".join(missing)
             searched.append(f"{kind:>8}: {folder} ({state})")
@@ -143,6 +151,8 @@ class _IDXDataset:
                                        progress=progress)
             return "download", folder, [folder / n for n in names]
         if self.has_sample and source == "auto":
+            if root is not None:
+                print(f"minigen: {root} holds no {self.title} {split} files", file=sys.stderr)
             _announce_sample()
             return "sample", SAMPLE_FOLDER, _split_files(SAMPLE_FOLDER, split)[0]
         raise DataError(self._not_found_message(root, split, searched))
@@ -186,8 +196,8 @@ def _announce_sample() -> None:
         return
     _sample_notice_shown = True
     print("minigen: using the bundled MNIST sample (4,000 train / 1,000 test real digits); "
-          f"for full MNIST pass download=True or put the files in {cache_dir('mnist')}",
-          file=sys.stderr)
+          "for full MNIST run MNIST(download=True) once in Python, or put the four files in "
+          f"{cache_dir('mnist')}", file=sys.stderr)
 
 
 class MNIST(_IDXDataset):
