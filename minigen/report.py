@@ -47,15 +47,38 @@ def load_data(name: str, data: str | None, quick: bool) -> tuple[Any, Any, str]:
     return arrays[0], arrays[1], splits[0].source
 
 
+def _positive(name: str, value: Any) -> Any:
+    # `value or default` would read 0 as "unset": a caller's 0 is refused, never replaced
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def settings(name: str, epochs: int | None = None, batch_size: int | None = None,
+             lr: float | None = None, quick: bool = False) -> tuple[int, int, float]:
+    """(epochs, batch_size, lr) of a run of ``name``: the values given, the unset (None) ones
+    from :data:`PRESETS` (or :data:`QUICK`); a value that is not positive is a ValueError."""
+    preset = PRESETS[name]
+    if epochs is None:
+        epochs = QUICK["epochs"] if quick else preset["epochs"]
+    batch_size = preset["batch_size"] if batch_size is None else batch_size
+    lr = preset["lr"] if lr is None else lr
+    return (_positive("epochs", epochs), _positive("batch_size", batch_size),
+            _positive("lr", lr))
+
+
 def build(name: str, latent_dim: int | None = None, **options: Any) -> dict[str, Any]:
     """The model(s) of ``name``: {"generator", "discriminator"} for a GAN, {"vae"}."""
+    if latent_dim is None:
+        latent_dim = 2 if name == "vae" else 100
+    _positive("latent_dim", latent_dim)
     if name == "vae":
-        return {"vae": VAE(latent_dim or 2, posterior=options.get("posterior", "diagonal"))}
+        return {"vae": VAE(latent_dim, posterior=options.get("posterior", "diagonal"))}
     module = gan if name == "gan" else dcgan
     d_options = {"dropout": options["d_dropout"]} if options.get("d_dropout") is not None else {}
     if name == "dcgan" and options.get("d_batch_norm") is not None:
         d_options["batch_norm"] = options["d_batch_norm"]
-    return {"generator": module.Generator(latent_dim or 100),
+    return {"generator": module.Generator(latent_dim),
             "discriminator": module.Discriminator(**d_options)}
 
 
@@ -73,8 +96,7 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
     """
     kind = "vae" if name == "vae" else "gan"
     preset = PRESETS[name]
-    epochs = epochs or (QUICK["epochs"] if quick else preset["epochs"])
-    batch_size, lr = batch_size or preset["batch_size"], lr or preset["lr"]
+    epochs, batch_size, lr = settings(name, epochs, batch_size, lr, quick)
     out = Path(out or Path("runs") / name)
     if resume == "auto":
         resume = str(out / "checkpoint.npz")

@@ -35,7 +35,7 @@ def test_train_resume_continues_the_run(tmp_path: Path) -> None:
     assert main([*args, "--epochs", "2", "--resume"]) == 0
     history = minigen.load(tmp_path / "checkpoint.npz")["history"]
     assert len(history["epoch"]["loss"]) == 2
-    assert main([*args, "--epochs", "2"]) == 0  # a fresh run from scratch, same seed
+    assert main([*args, "--epochs", "2", "--overwrite"]) == 0  # from scratch, same seed
     fresh = minigen.load(tmp_path / "checkpoint.npz")["history"]
     assert fresh["batch"]["loss"] == history["batch"]["loss"]
 
@@ -88,3 +88,59 @@ def test_evaluate_scores_a_run(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     for name in ("scores.md", "scores.json", "scores_per_epoch.png"):
         assert (run / "evaluation" / name).is_file(), name
     assert "written:" in capsys.readouterr().out
+
+
+def test_a_run_folder_is_not_overwritten_without_overwrite(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["train", "gan", "--quick", "--data", "sample", "--out", str(tmp_path),
+            "--no-progress"]
+    assert main([*args, "--epochs", "3"]) == 0
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "after epoch 3" in err
+    assert f"--resume {tmp_path / 'checkpoint.npz'}" in err and "--overwrite" in err
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    # starting over deletes the old run's later epochs, so no epoch_003.png beside the new 2
+    assert main([*args, "--overwrite"]) == 0
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
+        "epoch_001.png", "epoch_002.png"]
+    assert minigen.load(tmp_path / "checkpoint.npz")["epoch"] == 2
+
+
+def test_resume_with_nothing_left_to_train_says_so(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    args = ["train", "gan", "--quick", "--data", "sample", "--out", str(tmp_path),
+            "--no-progress", "--epochs", "2"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path} is already at epoch 2 of 2: nothing to train" in out
+    assert "epochs on" not in out  # no summary as though it had trained
+
+
+@pytest.mark.parametrize("model, options, label", [("dcgan", [], "dcgan"),
+                                                   ("vae", ["--posterior", "full"], "vae_full")])
+def test_progress_bar_names_the_model(tmp_path: Path, model: str, options: list[str],
+                                      label: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", model, *options, "--quick", "--data", "sample", "--epochs", "1",
+                 "--out", str(tmp_path)]) == 0
+    assert f"{label} epoch 1/1" in capsys.readouterr().err
+
+
+def test_evaluate_one_checkpoint_and_name_a_damaged_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "vae"
+    assert main(["train", "vae", "--quick", "--data", "sample", "--out", str(run),
+                 "--no-progress", "--epochs", "1"]) == 0
+    scoring = ["--samples", "100", "--k", "0"]
+    assert main(["evaluate", str(run / "checkpoint.npz"), *scoring]) == 0
+    assert (run / "evaluation" / "scores.json").is_file()
+    # a copy cut short beside a good checkpoint: scored without it, and named
+    (run / "copy.npz").write_bytes((run / "checkpoint.npz").read_bytes()[:5000])
+    capsys.readouterr()
+    assert main(["evaluate", str(run), *scoring]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ") and "copy.npz: damaged or truncated" in err

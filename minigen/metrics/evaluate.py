@@ -118,7 +118,8 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
 
     Parameters
     ----------
-    run_dir : a folder written by ``minigen.train`` (``python -m minigen train ...``).
+    run_dir : a folder written by ``minigen.train`` (``python -m minigen train ...``), or one
+        checkpoint file to score alone (default ``out``: its folder's ``evaluation``).
     n_samples : images generated per checkpoint (1,000 matches the sample's test split).
     k : importance samples for the VAE's bound of log p(x) (0 to skip it).
     classifier : default :func:`load_classifier` (the shipped one for the bundled sample).
@@ -130,7 +131,8 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
      "per_epoch": {...}, "discriminator": {...} (GAN), "files": [...]}
     """
     run_dir = Path(run_dir)
-    out = Path(out) if out is not None else run_dir / "evaluation"
+    folder = run_dir.parent if run_dir.is_file() else run_dir  # one checkpoint: its run's
+    out = Path(out) if out is not None else folder / "evaluation"
     classifier = classifier or load_classifier(device=device)
     checkpoints = find_checkpoints(run_dir)
     kind = checkpoints[-1][2]["kind"]

@@ -4,12 +4,15 @@ images generated from them (what :func:`minigen.metrics.evaluate.evaluate_run` s
 from __future__ import annotations
 
 import os
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import minigen
 from minigen import backend
 from minigen.errors import CheckpointError
+from minigen.io import META
 from minigen.models import VAE, dcgan, gan
 
 
@@ -61,17 +64,51 @@ def build_models(ckpt: dict[str, Any]) -> dict[str, Any]:
     return models
 
 
+def _foreign(path: Path) -> bool:
+    """Whether ``path`` is an intact .npz archive that minigen did not write (numpy.savez,
+    another library): skipped quietly, unlike a damaged checkpoint, which is named."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return META + ".npy" not in archive.namelist() and archive.testzip() is None
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def find_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path, dict[str, Any]]]:
-    """Every training checkpoint in ``run_dir`` (recursively) as (epoch, path, contents),
-    sorted by epoch; a folder without one raises :class:`~minigen.CheckpointError`."""
-    found = {}
-    for path in sorted(Path(run_dir).rglob("*.npz")):
+    """Every training checkpoint in ``run_dir`` (recursively; or ``run_dir`` itself, a
+    checkpoint file) as (epoch, path, contents), sorted by epoch.
+
+    Raises :class:`~minigen.CheckpointError` for a path that does not exist and a folder
+    without a checkpoint that loads; a damaged .npz is named, in that error or, when others
+    load, in a warning.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise CheckpointError(f"{run_dir} does not exist: pass a run folder written by "
+                              f"`python -m minigen train` (e.g. runs/gan) or a checkpoint in one")
+    if run_dir.is_file():  # the one checkpoint to score
+        ckpt = minigen.load(run_dir)
+        if not (isinstance(ckpt, dict) and ckpt.get("format") == "minigen-run"):
+            raise CheckpointError(f"{run_dir}: not a training checkpoint (one written by "
+                                  f"minigen.train)")
+        return [(int(ckpt["epoch"]), run_dir, ckpt)]
+    found: dict[int, tuple[Path, dict[str, Any]]] = {}
+    damaged: list[str] = []  # the files' errors, each naming its file
+    for path in sorted(run_dir.rglob("*.npz")):
         try:
             ckpt = minigen.load(path)
-        except CheckpointError:
+        except CheckpointError as e:
+            if not _foreign(path):  # a truncated copy must not pass for "no checkpoint"
+                damaged.append(str(e))
             continue
         if isinstance(ckpt, dict) and ckpt.get("format") == "minigen-run":
             found.setdefault(int(ckpt["epoch"]), (path, ckpt))
+    if damaged and not found:
+        raise CheckpointError(f"no training checkpoint in {run_dir} could be read: "
+                              + "; ".join(damaged))
+    if damaged:
+        warnings.warn(f"skipped {len(damaged)} unreadable .npz file(s): " + "; ".join(damaged),
+                      stacklevel=2)
     if not found:
         raise CheckpointError(f"no training checkpoint (*.npz written by minigen.train) in "
                               f"{run_dir}")

@@ -23,6 +23,7 @@ from typing import Any
 import minigen
 from minigen import backend, optim, viz
 from minigen import functional as F
+from minigen.models import dcgan
 from minigen.models.losses import discriminator_loss, generator_loss
 from minigen.train.loop import CHECKPOINT, Run, fit, save_epoch_samples, write_gif
 
@@ -57,6 +58,9 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     """
     if k < 1:
         raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {k}")
+    if not 0 < real_label <= 1:  # above 1, D's loss goes negative; at 0, real reads as fake
+        raise ValueError(f"real_label (D's target for real images) must be in (0, 1], got "
+                         f"{real_label}")
     G, D = generator, discriminator
     dev = G.parameters()[0].device
     if seed is not None:
@@ -67,7 +71,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
         optimizers={"generator": optim.Adam(G.parameters(), lr=lr, betas=betas),
                     "discriminator": optim.Adam(D.parameters(), lr=lr, betas=betas)},
         loader=loader, out=Path(out),
-        config={"latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
+        config={"model": "dcgan" if isinstance(G, dcgan.Generator) else "gan",
+                "latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
                 "lr": lr, "saturating": saturating, "real_label": real_label},
         fixed_noise=minigen.randn(n_samples, G.latent_dim, device=dev, generator=noise_gen),
         resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
@@ -115,6 +120,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
                                                                 "d_g_z"))
     hist = run.history["epoch"]
     if hist.get("d_loss"):
-        viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png")
+        title = f"{'DCGAN' if run.config.get('model') == 'dcgan' else 'GAN'} training loss"
+        viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png", title=title)
         write_gif(run)
     return run.history

@@ -222,8 +222,9 @@ def fit(run: Run, epochs: int, step: Callable[[Any], dict[str, float]],
             while run.epoch < epochs:
                 started = time.perf_counter()
                 batches = _batches(run)
+                name = run.config.get("model", run.kind)  # "dcgan", "vae_full": say which
                 bar = tqdm(total=len(run.loader), initial=run.batch, disable=not progress,
-                           desc=f"{run.kind} epoch {run.epoch + 1}/{epochs}", leave=True,
+                           desc=f"{name} epoch {run.epoch + 1}/{epochs}", leave=True,
                            dynamic_ncols=True)
                 with bar:
                     for batch in batches:
