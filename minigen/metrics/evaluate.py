@@ -199,7 +199,8 @@ def format_table(rows: list[dict[str, Any]], accuracy: float | None) -> str:
         "FD: Fréchet distance of the classifier's 128 features (lower is better; no model can "
         "be told from data below the floor, two disjoint sets of real digits of the same "
         "size). Classifier score: exp E KL(p(y|x) || p(y)), 10 at best. Entropy of the "
-        "predicted classes: ln 10 = 2.303 when even. ELBO and IWAE in nats per image.\n")
+        "predicted classes: ln 10 = 2.303 when even."
+        + (" ELBO and IWAE in nats per image." if extra else "") + "\n")
 
 
 def _write_table(result: dict[str, Any], path: Path) -> Path:
