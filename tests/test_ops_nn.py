@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigen
+from minigen.errors import ShapeError
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host
 
@@ -138,7 +139,9 @@ def _reduce(loss, reduction):
 @given(data=st.data())
 def test_loss(device, name, reduction, data):
     elementwise, domain, op = LOSSES[name]
-    shape_in, shape_target = data.draw(mst.broadcastable_shapes(2), label="shapes")
+    # the target broadcasts to the input's shape (never the reverse: see the next test)
+    shape_a, shape_target = data.draw(mst.broadcastable_shapes(2), label="shapes")
+    shape_in = np.broadcast_shapes(shape_a, shape_target)
     x = data.draw(mst.tensors(shape_in, device=device, elements=domain), label="input")
     target = data.draw(mst.tensors(shape_target, device=device,
                                    elements=mst.real if name == "mse_loss" else TARGETS,
@@ -189,6 +192,27 @@ def test_bce_with_logits_is_stable_at_extreme_logits(device, dtype):
     loss.sum().backward()
     # sigmoid(x) - y: -1, e^-100, -e^-100 and 1, all to within float32's subnormals
     np.testing.assert_allclose(host(x.grad), [-1.0, 0.0, 0.0, 1.0], atol=1e-40)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_a_target_that_would_widen_the_input_is_refused(device, name):
+    """D's output (N, 1) against labels (N,) would broadcast to an (N, N) loss: a number,
+    silently wrong. The target may broadcast to the input (a scalar, a shared row), only."""
+    fn = getattr(minigen, name)
+    p = minigen.full((4, 1), 0.5, device=device)
+    with pytest.raises(ShapeError, match=r"input \(4, 1\) and target \(4,\) would broadcast "
+                                         r"to \(4, 4\)"):
+        fn(p, minigen.full((4,), 1.0, device=device))
+    assert fn(p, 1.0).shape == ()  # a scalar label for the whole batch
+    assert fn(p, minigen.full((1, 1), 1.0, device=device), reduction="none").shape == (4, 1)
+
+
+def test_binary_cross_entropy_refuses_inputs_that_are_not_probabilities(device):
+    """PyTorch raises too: the log of a negative 'probability' would be a silent NaN."""
+    logits = minigen.tensor([[-2.0], [0.5]], device=device)
+    with pytest.raises(ValueError, match=r"probability in \[0, 1\], got values in "
+                                         r"\[-2, 0.5\].*binary_cross_entropy_with_logits"):
+        minigen.binary_cross_entropy(logits, minigen.ones(2, 1, device=device))
 
 
 def test_loss_rejects_an_unknown_reduction():

@@ -1,5 +1,7 @@
 """Loss functions, fused: one op computes the elementwise loss and its reduction, and one
-backward gives the gradient. Inputs and targets broadcast against each other."""
+backward gives the gradient. A target broadcasts to its input's shape (a scalar label for a
+whole batch, one image for k samples of it), never the other way round: an input (N, 1)
+against a target (N,) would silently become an (N, N) loss, the classic discriminator bug."""
 
 from __future__ import annotations
 
@@ -146,7 +148,14 @@ def _check(input: Any, target: Any, reduction: str, op: str) -> tuple[Any, Any]:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     input, target = binary_operands(input, target, op)
     check_floating(input, op)
-    shape = broadcast_shapes(input.shape, getattr(target, "shape", ()), op=op)
+    target_shape = tuple(getattr(target, "shape", ()))
+    shape = broadcast_shapes(input.shape, target_shape, op=op)
+    if shape != input.shape:
+        raise ShapeError(
+            f"{op}: input {input.shape} and target {target_shape} would broadcast to {shape}, "
+            f"a loss over every pair of elements. Give the target the input's shape: e.g. "
+            f"target.reshape{input.shape} or input.reshape{target_shape} (a discriminator's "
+            f"(N, 1) output against (N,) labels is the usual cause)")
     if reduction == "mean" and 0 in shape:
         raise ShapeError(f"{op}: the mean over an empty input (shape {shape}) has no value: "
                          "use reduction='sum' or check the batch")
@@ -163,7 +172,14 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean"):
     """BCE of probabilities ``input`` in [0, 1] against ``target``; each log is clamped at
     -100 as in PyTorch."""
-    input, target = _check(input, target, reduction, "binary_cross_entropy")
+    op = "binary_cross_entropy"
+    input, target = _check(input, target, reduction, op)
+    xp = backend.namespace(input.data)
+    if bool(xp.any((input.data < 0.0) | (input.data > 1.0))):  # log of a negative: NaN
+        low, high = float(xp.min(input.data)), float(xp.max(input.data))
+        raise ValueError(f"{op}: every input must be a probability in [0, 1], got values in "
+                         f"[{low:.4g}, {high:.4g}]. Pass D's sigmoid output, or give the "
+                         "logits to binary_cross_entropy_with_logits (stabler)")
     return BinaryCrossEntropy.apply(input, target, reduction)
 
 
