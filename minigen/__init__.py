@@ -58,6 +58,6 @@ from minigen.creation import (
 )
 from minigen.gradcheck import gradcheck  # noqa: E402
 from minigen.io import load, save  # noqa: E402
-from minigen import data, nn, optim  # noqa: E402,I001
+from minigen import data, functional, nn, optim  # noqa: E402,I001
 
 __version__ = "0.1.0"

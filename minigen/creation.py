@@ -6,11 +6,13 @@ from the device's seeded generator (``minigen.manual_seed``).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from minigen import backend
 from minigen.backend import Array, Device, DType
+from minigen.errors import DTypeError, ShapeError
 from minigen.tensor import Tensor, _shape_args
 
 
@@ -31,9 +33,17 @@ def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | N
     dev = backend.device(device)
     if isinstance(data, Tensor):
         data = data.data
+    if not (isinstance(data, (numbers.Number, list, tuple))
+            or (hasattr(data, "shape") and hasattr(data, "dtype"))):
+        raise DTypeError(f"minigen.tensor takes a number, nested lists of numbers or an array, "
+                         f"got {type(data).__name__} {data!r:.40}")
     if dtype is None and _is_python_floats(data):
         dtype = backend.get_default_dtype()
-    array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
+    try:
+        array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
+    except ValueError as e:  # NumPy: "setting an array element with a sequence..."
+        raise ShapeError(f"minigen.tensor: the nested lists are not a rectangular array (rows "
+                         f"of different lengths, or numbers beside lists): {e}") from None
     return _leaf(array, requires_grad)
 
 

@@ -182,7 +182,23 @@ def test_boolean_tensors_in_arithmetic() -> None:
 
 
 def test_a_float64_numpy_array_is_not_cast_silently() -> None:
-    contains(message(lambda: x43 + np.ones((4, 3)), DTypeError), "float32", "float64")
+    """The fix is said for the array (which has no .to()), and the side it is on."""
+    contains(message(lambda: x43 + np.ones((4, 3)), DTypeError), "right operand",
+             "numpy.ndarray of float64", "float32 tensor",
+             "minigen.tensor(x, dtype=minigen.float32, device='cpu')")
+    on_strict = minigen.ones(4, 3, device="strict")
+    contains(message(lambda: np.ones((4, 3), np.float32) + on_strict, DeviceError),
+             "numpy.ndarray on cpu", "tensor on strict", "device='strict")
+
+
+@pytest.mark.parametrize("data, error, parts", [
+    ([[1.0, 2.0], [3.0]], ShapeError, ["not a rectangular array"]),
+    ([1.0, [2.0]], ShapeError, ["not a rectangular array"]),
+    ("abc", DTypeError, ["takes a number, nested lists of numbers or an array", "str"]),
+    ({"a": 1}, DTypeError, ["got dict"]),
+])
+def test_tensor_from_data_it_cannot_hold(data: Any, error: type, parts: list[str]) -> None:
+    contains(message(lambda: minigen.tensor(data), error), *parts)
 
 
 def test_mixing_devices_names_both_and_the_move() -> None:
@@ -434,3 +450,13 @@ def test_detect_anomaly_on_a_graph_recorded_without_it() -> None:
     with minigen.detect_anomaly():
         contains(message(loss.backward, AnomalyError), "gradient of Sqrt",
                  "under detect_anomaly() too")
+
+
+def test_the_submodules_are_attributes_of_the_package() -> None:
+    """``import minigen`` then ``minigen.functional.mse_loss``, as ``torch.nn.functional``."""
+    import subprocess
+
+    code = ("import minigen; print(all(hasattr(minigen, m) "
+            "for m in ('functional', 'nn', 'optim', 'data')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr

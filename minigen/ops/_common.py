@@ -7,7 +7,7 @@ from typing import Any
 
 from minigen import backend
 from minigen.backend import Array
-from minigen.errors import DTypeError, ShapeError
+from minigen.errors import DeviceError, DTypeError, ShapeError
 from minigen.tensor import Tensor
 
 _SCALARS = (int, float, bool)
@@ -38,10 +38,32 @@ def ensure_tensor(*args: Any) -> tuple[Any, ...]:
     return args
 
 
+def _check_raw_array(op: str, wrapped: Tensor, a: Tensor, b: Tensor, kind: type) -> None:
+    """An array (NumPy's, say) met a tensor of another dtype or device: say so in terms of the
+    array, which has no ``.to()`` (the tensors' own message would suggest it)."""
+    tensor = b if wrapped is a else a
+    side = "left" if wrapped is a else "right"
+    name = f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+    fix = (f"make it a tensor first: minigen.tensor(x, dtype=minigen.{tensor.dtype.name}, "
+           f"device='{tensor.device}')")
+    if wrapped.device != tensor.device:
+        raise DeviceError(f"{op}: the {side} operand is a {name} on {wrapped.device}, the other "
+                          f"a tensor on {tensor.device}; {fix}")
+    if wrapped.dtype != tensor.dtype and (wrapped.dtype.is_floating_point
+                                          or tensor.dtype.is_floating_point):
+        raise DTypeError(f"{op}: the {side} operand is a {name} of {wrapped.dtype.name}, the "
+                         f"other a {tensor.dtype.name} tensor; minigen never casts silently: "
+                         f"{fix}")
+
+
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """Tensors (or numbers) for a broadcasting binary op, with a clear error if the shapes
     cannot broadcast."""
+    raw_a, raw_b = (not isinstance(x, (Tensor,) + _SCALARS) for x in (a, b))
+    kind = type(a if raw_a else b)
     a, b = ensure_tensor(a, b)
+    if raw_a != raw_b and isinstance(a, Tensor) and isinstance(b, Tensor):  # one array, one tensor
+        _check_raw_array(op, a if raw_a else b, a, b, kind)
     for t in (a, b):
         check_numeric(t, op)
     for t, other in ((a, b), (b, a)):  # an integer tensor and a float number: NumPy's float64
