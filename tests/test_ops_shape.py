@@ -149,6 +149,14 @@ def test_getitem_repeated_indices_accumulate(device):
     np.testing.assert_array_equal(host(x.grad), [1.0, 0.0, 3.0])
 
 
+def test_an_index_array_with_more_parts_than_dimensions_is_refused():
+    """Found by the fuzzer: x[[], :] on a 1-D tensor (NumPy: too many indices)."""
+    with pytest.raises(IndexError, match="too many indices"):
+        minigen.zeros(0)[[], :]
+    with pytest.raises(IndexError, match="too many indices"):
+        minigen.zeros(3)[:, [0]]
+
+
 @given(data=st.data())
 def test_cat(device, data):
     base = data.draw(mst.shapes(min_dims=1), label="shape")

@@ -235,7 +235,7 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
         raise IndexError("minigen supports one integer index array, with ':' for every other "
                          f"dimension (x[idx] or x[:, idx]); got {key!r}")
-    if axis >= a.ndim:
+    if len(parts) > a.ndim:  # (every other part is ':' here, one per dimension)
         raise IndexError(f"too many indices for a tensor of shape {a.shape}: {key!r}")
     index = parts[axis]
     if isinstance(index, Tensor):
