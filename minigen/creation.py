@@ -33,18 +33,41 @@ def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | N
     dev = backend.device(device)
     if isinstance(data, Tensor):
         data = data.data
-    if not (isinstance(data, (numbers.Number, list, tuple))
-            or (hasattr(data, "shape") and hasattr(data, "dtype"))):
-        raise DTypeError(f"minigen.tensor takes a number, nested lists of numbers or an array, "
-                         f"got {type(data).__name__} {data!r:.40}")
+    if not isinstance(data, (numbers.Real, list, tuple)) and not _is_array(data):
+        raise DTypeError(f"minigen.tensor takes a real number, nested lists of them or an "
+                         f"array, got a {type(data).__name__} {data!r:.40}")
     if dtype is None and _is_python_floats(data):
         dtype = backend.get_default_dtype()
     try:
         array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
-    except ValueError as e:  # NumPy: "setting an array element with a sequence..."
-        raise ShapeError(f"minigen.tensor: the nested lists are not a rectangular array (rows "
-                         f"of different lengths, or numbers beside lists): {e}") from None
-    return _leaf(array, requires_grad)
+        backend.dtype_of(array)  # NumPy makes strings or objects an array: not a dtype of ours
+        return _leaf(array, requires_grad)
+    except (ValueError, TypeError):
+        _nested_shape(data)  # ragged lists or a string inside: raise saying where
+        raise  # something else: the backend's own error
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:
+    """The shape of nested lists of numbers, checked element by element. Only called once the
+    backend has refused the data: NumPy's own errors name neither the row nor the fix."""
+    if _is_array(data):
+        return tuple(data.shape)
+    if isinstance(data, numbers.Real):  # (not complex)
+        return ()
+    if not isinstance(data, (list, tuple)):
+        raise DTypeError(f"minigen.tensor takes a real number, nested lists of them or an "
+                         f"array, but {where} is a {type(data).__name__} {data!r:.40}")
+    shapes = [_nested_shape(d, f"{where}[{i}]") for i, d in enumerate(data)]
+    for i, s in enumerate(shapes[1:], 1):
+        if s != shapes[0]:
+            raise ShapeError(f"minigen.tensor: the nested lists are ragged, not a rectangular "
+                             f"array: {where}[0] has shape {shapes[0]} but {where}[{i}] has "
+                             f"shape {s}. Give every row the same length (pad the short ones)")
+    return (len(data),) + (shapes[0] if shapes else ())
 
 
 def _is_python_floats(data: Any) -> bool:

@@ -189,16 +189,25 @@ def test_a_float64_numpy_array_is_not_cast_silently() -> None:
     on_strict = minigen.ones(4, 3, device="strict")
     contains(message(lambda: np.ones((4, 3), np.float32) + on_strict, DeviceError),
              "numpy.ndarray on cpu", "tensor on strict", "device='strict")
+    contains(message(lambda: np.ones((2, 4)) @ x43, DTypeError), "left operand",
+             "numpy.ndarray of float64", "minigen.tensor(x, dtype=minigen.float32")
 
 
 @pytest.mark.parametrize("data, error, parts", [
-    ([[1.0, 2.0], [3.0]], ShapeError, ["not a rectangular array"]),
-    ([1.0, [2.0]], ShapeError, ["not a rectangular array"]),
-    ("abc", DTypeError, ["takes a number, nested lists of numbers or an array", "str"]),
-    ({"a": 1}, DTypeError, ["got dict"]),
+    ([[1.0, 2.0], [3.0]], ShapeError, ["ragged", "data[0] has shape (2,)",
+                                       "data[1] has shape (1,)", "same length"]),
+    ([1.0, [2.0]], ShapeError, ["ragged", "data[0] has shape ()", "data[1] has shape (1,)"]),
+    ("abc", DTypeError, ["takes a real number, nested lists of them or an array", "got a str"]),
+    ({"a": 1}, DTypeError, ["got a dict"]),
+    ([[1, 2], [3, "x"]], DTypeError, ["data[1][1] is a str 'x'"]),
+    ([None], DTypeError, ["data[0] is a NoneType"]),
 ])
-def test_tensor_from_data_it_cannot_hold(data: Any, error: type, parts: list[str]) -> None:
-    contains(message(lambda: minigen.tensor(data), error), *parts)
+@pytest.mark.parametrize("on", ["cpu", "strict"])
+def test_tensor_from_data_it_cannot_hold(on: str, data: Any, error: type,
+                                         parts: list[str]) -> None:
+    """NumPy's "inhomogeneous shape" and array_api_compat's "'str' object has no attribute
+    'device'" leaked before; now the element at fault is named."""
+    contains(message(lambda: minigen.tensor(data, device=on), error), *parts)
 
 
 def test_mixing_devices_names_both_and_the_move() -> None:

@@ -154,9 +154,12 @@ def test_loss(device, name, reduction, data):
 @given(data=st.data())
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_gaussian_kl(device, reduction, data):
-    """The fused KL( N(mu, e^logvar) || N(0, I) ), per row over the last axis; mu and
-    logvar broadcast (a shared log-variance, say)."""
-    shape_mu, shape_lv = data.draw(mst.broadcastable_shapes(2, min_dims=1), label="shapes")
+    """The fused KL( N(mu, e^logvar) || N(0, I) ), per row over the last axis; one of mu
+    and logvar may broadcast to the other's shape (a shared log-variance, say)."""
+    shape_a, shape_b = data.draw(mst.broadcastable_shapes(2, min_dims=1), label="shapes")
+    shape_mu, shape_lv = np.broadcast_shapes(shape_a, shape_b), shape_b
+    if data.draw(st.booleans(), label="mu is the smaller"):
+        shape_mu, shape_lv = shape_lv, shape_mu
     grads = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]),
                       label="requires_grad")
     mu = data.draw(mst.tensors(shape_mu, device=device, requires_grad=grads[0]), label="mu")
@@ -169,6 +172,17 @@ def test_gaussian_kl(device, reduction, data):
 
     check_op(lambda m, lv: minigen.gaussian_kl(m, lv, reduction=reduction), [mu, logvar],
              reference, "GaussianKL")
+
+
+def test_gaussian_kl_refuses_mu_and_logvar_that_widen_each_other(device):
+    """mu (N, 1) and logvar (N,) would broadcast to (N, N): N latents per row, silently."""
+    mu, logvar = minigen.zeros(4, 1, device=device), minigen.zeros(4, device=device)
+    with pytest.raises(ShapeError, match=r"mu \(4, 1\) and logvar \(4,\) would broadcast to "
+                                         r"\(4, 4\).*logvar.reshape\(4, 1\)"):
+        minigen.gaussian_kl(mu, logvar)
+    shared = minigen.gaussian_kl(minigen.zeros(4, 3, device=device),
+                                 minigen.zeros(3, device=device), reduction="none")
+    assert shared.shape == (4,)  # a shared log-variance broadcasts to mu's shape
 
 
 def test_binary_cross_entropy_clamps_each_log_at_minus_100(device):

@@ -28,30 +28,35 @@ def operand(x: Any) -> Any:
     raise DTypeError(f"ops take tensors or numbers, got {type(x).__name__}")
 
 
-def ensure_tensor(*args: Any) -> tuple[Any, ...]:
+def ensure_tensor(*args: Any, op: str | None = None) -> tuple[Any, ...]:
     """At least one argument must be a Tensor; if none is, the first becomes one."""
+    raw = [not isinstance(a, (Tensor,) + _SCALARS) for a in args]
+    kinds = [type(a) for a in args]
     args = tuple(operand(a) for a in args)
     if not any(isinstance(a, Tensor) for a in args):
         from minigen.creation import tensor
 
         args = (tensor(args[0]),) + args[1:]
+    if len(args) == 2 and raw[0] != raw[1] and all(isinstance(a, Tensor) for a in args):
+        _check_raw_array(op, args, 0 if raw[0] else 1, kinds[0 if raw[0] else 1])
     return args
 
 
-def _check_raw_array(op: str, wrapped: Tensor, a: Tensor, b: Tensor, kind: type) -> None:
+def _check_raw_array(op: str | None, args: tuple[Tensor, Tensor], i: int, kind: type) -> None:
     """An array (NumPy's, say) met a tensor of another dtype or device: say so in terms of the
     array, which has no ``.to()`` (the tensors' own message would suggest it)."""
-    tensor = b if wrapped is a else a
-    side = "left" if wrapped is a else "right"
+    wrapped, tensor = args[i], args[1 - i]
+    where = f"{op}: the" if op else "The"
+    side = ("left", "right")[i]
     name = f"{kind.__module__.split('.')[0]}.{kind.__name__}"
     fix = (f"make it a tensor first: minigen.tensor(x, dtype=minigen.{tensor.dtype.name}, "
            f"device='{tensor.device}')")
     if wrapped.device != tensor.device:
-        raise DeviceError(f"{op}: the {side} operand is a {name} on {wrapped.device}, the other "
+        raise DeviceError(f"{where} {side} operand is a {name} on {wrapped.device}, the other "
                           f"a tensor on {tensor.device}; {fix}")
     if wrapped.dtype != tensor.dtype and (wrapped.dtype.is_floating_point
                                           or tensor.dtype.is_floating_point):
-        raise DTypeError(f"{op}: the {side} operand is a {name} of {wrapped.dtype.name}, the "
+        raise DTypeError(f"{where} {side} operand is a {name} of {wrapped.dtype.name}, the "
                          f"other a {tensor.dtype.name} tensor; minigen never casts silently: "
                          f"{fix}")
 
@@ -59,11 +64,7 @@ def _check_raw_array(op: str, wrapped: Tensor, a: Tensor, b: Tensor, kind: type)
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """Tensors (or numbers) for a broadcasting binary op, with a clear error if the shapes
     cannot broadcast."""
-    raw_a, raw_b = (not isinstance(x, (Tensor,) + _SCALARS) for x in (a, b))
-    kind = type(a if raw_a else b)
-    a, b = ensure_tensor(a, b)
-    if raw_a != raw_b and isinstance(a, Tensor) and isinstance(b, Tensor):  # one array, one tensor
-        _check_raw_array(op, a if raw_a else b, a, b, kind)
+    a, b = ensure_tensor(a, b, op=op)
     for t in (a, b):
         check_numeric(t, op)
     for t, other in ((a, b), (b, a)):  # an integer tensor and a float number: NumPy's float64

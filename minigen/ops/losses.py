@@ -120,7 +120,7 @@ class GaussianKL(Function):
         ctx.save_for_backward(mu, var)
         # 0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1), over the last axis
         per_element = mu * mu + var - logvar - 1.0
-        ctx.full_shape = per_element.shape  # mu and logvar broadcast against each other
+        ctx.full_shape = per_element.shape  # one of mu, logvar may broadcast to the other
         return _reduce(ctx, xp.sum(per_element, axis=-1) * 0.5, reduction)
 
     @staticmethod
@@ -194,7 +194,8 @@ def gaussian_kl(mu: Any, logvar: Any, reduction: str = "sum"):
 
     Closed form: 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1). Returns one value per row
     (``reduction="none"``), their sum, or their mean. It is >= 0, and 0 exactly at the prior.
-    ``mu`` and ``logvar`` broadcast against each other.
+    One of ``mu`` and ``logvar`` may broadcast to the other's shape (a shared log-variance),
+    never widen it.
     """
     op = "gaussian_kl"
     if reduction not in REDUCTIONS:
@@ -203,6 +204,11 @@ def gaussian_kl(mu: Any, logvar: Any, reduction: str = "sum"):
     check_floating(mu, op)
     check_floating(logvar, op)
     shape = broadcast_shapes(mu.shape, logvar.shape, op=op)
+    if shape not in (mu.shape, logvar.shape):  # (N, 1) and (N,) would be N latents per row
+        raise ShapeError(f"{op}: mu {mu.shape} and logvar {logvar.shape} would broadcast to "
+                         f"{shape}, larger than either. Give them one shape: e.g. "
+                         f"logvar.reshape{mu.shape} (a shared log-variance may broadcast "
+                         f"to mu's shape, never widen it)")
     if len(shape) == 0:
         raise ShapeError(f"{op}: mu and logvar need a latent axis (at least 1-D), got 0-d")
     if reduction == "mean" and 0 in shape[:-1]:
