@@ -110,7 +110,9 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["Each classifier scores the same images: 1,000 samples per run, medians over the "
              "runs' seeds, against the bundled sample's 1,000 test digits. The floor is "
-             "1,000 test vs 1,000 training digits.", "",
+             "1,000 test vs 1,000 training digits. 'shipped' is the shipped classifier's "
+             "recipe, retrained (its seed 0 is within rounding of the shipped weights' 97.8 % "
+             "and 6.4, not the same weights).", "",
              "| classifier | seed | test accuracy | real test digits' score | floor |",
              "|---|---:|---:|---:|---:|"]
     lines += [f"| {r['recipe']} | {r['seed']} | {r['test_accuracy']:.1%} | "
