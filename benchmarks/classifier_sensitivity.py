@@ -27,9 +27,9 @@ Results: benchmarks/results/classifier_sensitivity.json and .md.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ import numpy as np
 
 from minigen.metrics import load_classifier, real_reference, score_images, train_classifier
 from minigen.metrics.runs import build_models, find_checkpoints, generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import write_results  # noqa: E402  (one way to write results)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RECIPES: dict[str, dict[str, Any]] = {  # train_classifier's options; "shipped" is its default
@@ -153,11 +156,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print(f"{len(sets)} image sets: {sorted(sets)}", flush=True)
     rows = measure(classifiers(args.seeds, Path(args.cache)), sets)
     text = markdown(rows)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    write_results(args.out, text, rows)
     return rows
 
 

@@ -48,6 +48,15 @@ TARGETS["dcgan-dropout"] = TARGETS["dcgan"]
 STRETCH = {"gan": (70.0, 7.9)}
 
 
+def write_results(stem: str | Path, text: str, data: Any) -> None:
+    """A benchmark's results: ``stem``.md (the table, also printed) and ``stem``.json."""
+    out = Path(stem)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(data, indent=1))
+    print(text)
+
+
 def run_one(model: str, seed: int, epochs: int, root: Path, clf: Any, k: int,
             device: str) -> dict[str, Any]:
     out = root / f"{model}_seed{seed}"
@@ -143,13 +152,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summary[model] = summarise(model, rows)
     accuracy = clf.meta["test_accuracy"]
     text = markdown(summary, accuracy, args.k)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"summary": summary, "classifier": clf.meta, "machine": platform.platform(),
-         "processor": platform.processor()}, indent=1))
-    print(text)
+    write_results(args.out, text, {"summary": summary, "classifier": clf.meta,
+                                   "machine": platform.platform(),
+                                   "processor": platform.processor()})
     return summary
 
 

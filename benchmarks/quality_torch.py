@@ -22,7 +22,6 @@ are kept in ``--samples`` (``torch_<model>_seed<seed>.npz``, pixels in [0, 1]) s
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ from minigen.metrics import load_classifier, score_images
 from minigen.report import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import EPOCHS, MODELS  # noqa: E402  (quality.py's epochs and options ...)
+from quality import EPOCHS, MODELS, write_results  # noqa: E402  (quality.py's ...)
 from run import torch_models  # noqa: E402  (... and run.py's peer networks, defined once)
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -142,11 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      f"{m['min_fraction']:.1%} / {m['max_fraction']:.1%} | "
                      f"{m['train_seconds'] / 60:.0f} min |")
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
-    print(text)
+    write_results(args.out, text, summary)
     return summary
 
 
