@@ -93,7 +93,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     The file is exactly ``path`` (no ``.npz`` is appended). Tensors are copied to the host;
     :func:`load` gives them back on the CPU, or on the device asked for.
 
-    >>> minigen.save({"model": model.state_dict(), "epoch": 3}, "checkpoint.npz")
+    >>> import tempfile, os
+    >>> model = minigen.nn.Linear(3, 2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
+    >>> minigen.save({"model": model.state_dict(), "epoch": 3}, path)
+    >>> minigen.load(path)["epoch"]
+    3
     """
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}

@@ -292,6 +292,14 @@ class Tensor(TensorCore):
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         return _ops.clamp(self, min, max)
 
+    clip = clamp  # PyTorch's alias
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
     def relu(self) -> Tensor:
         return _ops.relu(self)
 

@@ -150,6 +150,9 @@ def test_methods_match_functions(device):
     assert x.argmax().item() == 5
     assert len(x) == 2 and x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6
     assert x.ndim == x.dim() == 2
+    np.testing.assert_array_equal(host(x.pow(2)), host(x) ** 2)  # PyTorch's method names
+    np.testing.assert_array_equal(host(x.neg()), -host(x))
+    np.testing.assert_array_equal(host(x.clip(1.0, 4.0)), np.clip(host(x), 1.0, 4.0))
 
 
 def test_comparisons_give_boolean_tensors_outside_the_graph(device):

@@ -61,6 +61,7 @@ class DataLoader:
     ``data`` was one array. Unshuffled batches are views of the data: do not modify them in
     place.
 
+    >>> from minigen.data import MNIST, DataLoader
     >>> loader = DataLoader(MNIST(source="sample"), batch_size=64, shuffle=True, seed=0)
     >>> len(loader)                      # batches per epoch: ceil(4000 / 64)
     63

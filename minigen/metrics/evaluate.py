@@ -73,7 +73,11 @@ def score_images(images: Any, classifier: DigitClassifier | None = None, *,
     ``classifier_accuracy``. ``reference``: a :func:`real_reference` (default: all the test
     images of the classifier's data set).
 
-    >>> score_images(G(z), value_range=(-1, 1))["fd"]
+    >>> from minigen.models import gan
+    >>> G, z = gan.Generator(), minigen.randn(100, 100)
+    >>> s = score_images(G(z), value_range=(-1, 1))   # an untrained G: far from the data
+    >>> s["fd"] > 10 * s["fd_floor"]
+    True
     """
     classifier = classifier or load_classifier()
     features, probs = predict(classifier, images, value_range=value_range)

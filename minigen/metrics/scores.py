@@ -84,7 +84,11 @@ def frechet_distance_from_statistics(mu_a: Any, cov_a: Any, mu_b: Any, cov_b: An
 def frechet_distance(features_a: Any, features_b: Any) -> float:
     """The Fréchet distance between Gaussians fitted to two feature sets (N_a, D), (N_b, D).
 
-    >>> frechet_distance(real_features, fake_features)   # 0 for identical sets
+    >>> features = np.random.default_rng(0).normal(size=(500, 8))
+    >>> frechet_distance(features, features)   # 0 for identical sets
+    0.0
+    >>> frechet_distance(features, features + 1.0)   # a shift of 1 in each of 8 features
+    8.0
     """
     a, b = _as_rows(features_a, "features_a"), _as_rows(features_b, "features_b")
     if a.shape[1] != b.shape[1]:
