@@ -71,11 +71,13 @@ def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:
 
 
 def _is_python_floats(data: Any) -> bool:
+    # type() is float, not isinstance: NumPy's float64 scalar subclasses float, and keeps its
+    # dtype as an array does (PyTorch: torch.tensor(np.float64(2.0)) is float64)
     while isinstance(data, (list, tuple)) and data:
-        if any(isinstance(d, float) for d in data):
+        if any(type(d) is float for d in data):
             return True
         data = data[0]
-    return isinstance(data, float)
+    return type(data) is float
 
 
 def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,

@@ -38,6 +38,7 @@ def test_tensor_infers_float32_for_floats_and_int64_for_ints(device):
     assert minigen.tensor([1, 2.5], device=device).dtype == minigen.float32  # any float
     assert minigen.tensor(3.0, device=device).shape == ()
     assert minigen.tensor(np.zeros(2, np.float64), device=device).dtype == minigen.float64
+    assert minigen.tensor(np.float64(2.0), device=device).dtype == minigen.float64  # a scalar too
     assert minigen.tensor([1, 2], dtype="float64", device=device).dtype == minigen.float64
     assert minigen.Tensor([1.0, 2.0]).dtype == minigen.float32
 
