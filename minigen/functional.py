@@ -2,6 +2,17 @@
 
 Activations and losses (the Gaussian KL divergence among them) re-exported from
 :mod:`minigen.ops`, plus the reparameterisation trick, a thin composition.
+
+>>> import minigen.functional as F
+>>> logits = minigen.tensor([[2.0], [-1.0]])           # D's output for two images, (N, 1)
+>>> labels = minigen.tensor([[1.0], [0.0]])            # real, fake: the same shape
+>>> round(F.binary_cross_entropy_with_logits(logits, labels).item(), 4)
+0.2201
+>>> F.relu(minigen.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+>>> mu, logvar = minigen.zeros(3, 2), minigen.zeros(3, 2)
+>>> F.reparameterize(mu, logvar).shape, F.gaussian_kl(mu, logvar).item()   # KL at the prior
+((3, 2), 0.0)
 """
 
 from __future__ import annotations
