@@ -16,7 +16,8 @@
 #   analogue). They see sharpness and diversity, but not memorisation, and they mean
 #   nothing without the classifier's accuracy and the real-vs-real floor beside them.
 #
-# Run it: `python lessons/08_evaluation.py` (a few minutes: it trains three small models),
+# Run it: `python lessons/08_evaluation.py` (a few minutes: it trains three small models and a
+# second classifier),
 # `--runs runs` to score the runs of `python -m minigen train {gan,dcgan,vae}` instead,
 # `--quick` for a smoke run, `--epochs`, `--out DIR`.
 
