@@ -33,17 +33,14 @@ def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | N
     dev = backend.device(device)
     if isinstance(data, Tensor):
         data = data.data
-    if not isinstance(data, (numbers.Real, list, tuple)) and not _is_array(data):
-        raise DTypeError(f"minigen.tensor takes a real number, nested lists of them or an "
-                         f"array, got a {type(data).__name__} {data!r:.40}")
     if dtype is None and _is_python_floats(data):
         dtype = backend.get_default_dtype()
     try:
         array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
         backend.dtype_of(array)  # NumPy makes strings or objects an array: not a dtype of ours
         return _leaf(array, requires_grad)
-    except (ValueError, TypeError):
-        _nested_shape(data)  # ragged lists or a string inside: raise saying where
+    except (ValueError, TypeError, AttributeError):  # (a str or dict: no array at all)
+        _nested_shape(data)  # ragged lists or a string, at the top or inside: say where
         raise  # something else: the backend's own error
 
 
@@ -59,8 +56,9 @@ def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:
     if isinstance(data, numbers.Real):  # (not complex)
         return ()
     if not isinstance(data, (list, tuple)):
+        what = "got" if where == "data" else f"but {where} is"
         raise DTypeError(f"minigen.tensor takes a real number, nested lists of them or an "
-                         f"array, but {where} is a {type(data).__name__} {data!r:.40}")
+                         f"array, {what} a {type(data).__name__} {data!r:.40}")
     shapes = [_nested_shape(d, f"{where}[{i}]") for i, d in enumerate(data)]
     for i, s in enumerate(shapes[1:], 1):
         if s != shapes[0]:

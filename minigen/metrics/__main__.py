@@ -13,7 +13,7 @@ import sys
 import warnings
 from typing import Any
 
-from minigen.__main__ import natural_int, positive_float, positive_int
+from minigen.argtypes import natural_int, positive_float, positive_int
 from minigen.errors import MinigenError
 
 

@@ -120,7 +120,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
                                                                 "d_g_z"))
     hist = run.history["epoch"]
     if hist.get("d_loss"):
-        title = f"{'DCGAN' if run.config.get('model') == 'dcgan' else 'GAN'} training loss"
-        viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png", title=title)
+        viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png",
+                            title=f"{run.config['model'].upper()} training loss")
         write_gif(run)
     return run.history
