@@ -215,7 +215,9 @@ def save_image_grid(images: Any, path: str | os.PathLike, nrow: int | None = Non
 
 def _save_epoch_plot(fig: Any, ax: Any, ylabel: str, title: str,
                      path: str | os.PathLike) -> str:
-    """The finish every per-epoch curve shares: integer epochs, labels, grid, legend."""
+    """The finish every per-epoch curve shares: integer epochs, labels, grid, and a legend
+    below the axes, where it can never hide a point (inside, "best" still covers one when the
+    curves fill the plot, as they do with one or two epochs)."""
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     first, last = ax.dataLim.intervalx
@@ -224,7 +226,9 @@ def _save_epoch_plot(fig: Any, ax: Any, ylabel: str, title: str,
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    labels = ax.get_legend_handles_labels()[1]
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(len(labels), 3),
+              frameon=False, fontsize="small")
     return _save(fig, path)
 
 

@@ -132,3 +132,22 @@ def test_epoch_axes_are_labelled_with_whole_epochs(tmp_path: Path, monkeypatch, 
     monkeypatch.setattr(viz, "_save", keep_ticks)
     viz.plot_gan_losses([1.0] * epochs, [2.0] * epochs, tmp_path / "losses.png")
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_the_legend_sits_below_the_axes(tmp_path: Path, monkeypatch) -> None:
+    """With one epoch the three points fill the plot; a legend inside covered one of them."""
+    boxes = []
+    save = viz._save
+
+    def keep_boxes(fig, path, dpi=100):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        boxes.append((ax.get_legend().get_window_extent(), ax.get_window_extent()))
+        return save(fig, path, dpi)
+
+    monkeypatch.setattr(viz, "_save", keep_boxes)
+    viz.plot_curves({"a": [0.7], "b": [0.5], "c": [1.1]}, tmp_path / "curves.png")
+    viz.plot_gan_losses([1.0, 1.2], [2.0, 1.5], tmp_path / "losses.png")
+    assert len(boxes) == 2
+    for legend, axes in boxes:
+        assert legend.y1 <= axes.y0, (legend, axes)
