@@ -71,11 +71,13 @@ def test_state_dict_resumes_the_same_batches(tmp_path):
         resumed.load_state_dict({"epoch": 1})
 
 
-def test_mnist_batches_on_a_device(device):
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_mnist_batches_on_a_device(device, shuffle):
     ds = MNIST(split="test", source="sample")
-    loader = DataLoader(ds, batch_size=128, shuffle=True, seed=0, device=device)
+    loader = DataLoader(ds, batch_size=128, shuffle=shuffle, seed=0, device=device)
     assert len(loader) == 8
     order = np.random.default_rng(0).permutation(1000)  # what seed=0 draws on the host
+    order = order if shuffle else np.arange(1000)
     for b, (images, labels) in enumerate(loader):
         assert images.device == minigen.device(device) == labels.device
         assert images.dtype == minigen.float32 and labels.dtype == minigen.int64

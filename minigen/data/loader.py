@@ -114,7 +114,7 @@ class DataLoader:
         for b in range(len(self)):
             start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.num_samples)
             if order is None:
-                batch = [a[start:stop] for a in self._arrays]  # views, no copy
+                batch = [a[start:stop, ...] for a in self._arrays]  # views; ... for the array API
             else:
                 index = order[start:stop]  # one gather per array and batch
                 batch = [xp.take(a, index, axis=0) for a in self._arrays]

@@ -228,8 +228,7 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     parts = key if isinstance(key, tuple) else (key,)
     arrays = [i for i, k in enumerate(parts) if _is_index_array(k)]
     if not arrays:
-        _check_basic_key(parts, a.shape)
-        return GetItem.apply(a, key)
+        return GetItem.apply(a, _basic_key(parts, a.shape))
     axis = arrays[0]
     rest = parts[:axis] + parts[axis + 1:]
     if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
@@ -261,8 +260,11 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     return GetItem.apply(a, None, axis, index)
 
 
-def _check_basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> None:
-    """An IndexError naming the problem for a key NumPy would refuse (or misread)."""
+def _basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """The key with each slice's ends clamped into its dimension (x[0:500] of 300 rows is all
+    300, as in NumPy and PyTorch; the array API leaves such ends unspecified, and
+    array-api-strict refuses them), after an IndexError naming the problem for a key NumPy
+    would refuse (or misread)."""
     def bad(k: Any) -> bool:
         if isinstance(k, slice):
             ends = (k.start, k.stop, k.step)
@@ -278,16 +280,30 @@ def _check_basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> None:
     used = [k for k in parts if k is not None and k is not Ellipsis]
     if len(used) > len(shape):
         raise IndexError(f"too many indices ({len(used)}) for a tensor of shape {shape}")
-    # Each int's axis: counted from the front before the ellipsis, from the back after it.
+    # Each part's axis: counted from the front before the ellipsis, from the back after it.
     cut = next((i for i, k in enumerate(parts) if k is Ellipsis), len(parts))
-    front = [k for k in parts[:cut] if k is not None]
-    back = [k for k in parts[cut + 1:] if k is not None]
-    axes = list(enumerate(front)) + [(len(shape) - len(back) + i, k) for i, k in
-                                     enumerate(back)]
-    for axis, k in axes:
-        if is_int(k) and not -shape[axis] <= k < shape[axis]:
-            raise IndexError(f"index {k} is out of range for dimension {axis} of size "
-                             f"{shape[axis]} (tensor of shape {shape})")
+    front = [i for i in range(cut) if parts[i] is not None]
+    back = [i for i in range(cut + 1, len(parts)) if parts[i] is not None]
+    axis_of = {i: axis for axis, i in enumerate(front)}
+    axis_of.update({i: len(shape) - len(back) + j for j, i in enumerate(back)})
+    key = list(parts)
+    for i, axis in axis_of.items():
+        k, n = parts[i], shape[axis]
+        if is_int(k) and not -n <= k < n:
+            raise IndexError(f"index {k} is out of range for dimension {axis} of size {n} "
+                             f"(tensor of shape {shape})")
+        if isinstance(k, slice):
+            key[i] = _clamp(k, n)
+    return tuple(key)
+
+
+def _clamp(k: slice, n: int) -> slice:
+    """``k`` with in-range ends: slice.indices(n) clamps them, but writes "before the first
+    element" as -1, which an index would read as the last one, so that becomes None."""
+    start, stop, step = k.indices(n)
+    if step < 0 and start < 0:  # a backward slice that starts before the first element
+        return slice(0, 0, 1)
+    return slice(start, None if stop < 0 else stop, step)
 
 
 def _is_index_array(k: Any) -> bool:
