@@ -39,6 +39,8 @@ from minigen.ops import (  # noqa: F401  (re-exported)
 )
 from minigen.tensor import Tensor
 
+logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)
+
 
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     """A sample z = mu + exp(0.5 * logvar) * eps, eps ~ N(0, I), differentiable in mu and

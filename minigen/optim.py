@@ -221,20 +221,21 @@ class Adam(Optimizer):
     - weight decay (L2, added to the gradient):  g = g + weight_decay * p
     - moments:   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
     - update:    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    - amsgrad (Reddi et al.): v in the update is the largest v so far, ``max_exp_avg_sq``
     """
 
     decoupled = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, amsgrad: bool = False):
         if lr < 0.0 or eps < 0.0 or weight_decay < 0.0:
             raise ValueError(f"{type(self).__name__} needs lr, eps and weight_decay >= 0, got "
                              f"lr={lr}, eps={eps}, weight_decay={weight_decay}")
         if not all(0.0 <= b < 1.0 for b in betas) or len(betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=bool(amsgrad)))
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -245,6 +246,8 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if wd != 0.0:
@@ -256,6 +259,8 @@ class Adam(Optimizer):
         m += (1.0 - beta1) * grad
         v *= beta2
         v += (1.0 - beta2) * (grad * grad)
+        if group["amsgrad"]:  # the largest second moment so far takes v's place
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
         step_size = lr / (1.0 - beta1**t)
         if step_size == 0.0:
             return  # lr = 0: the moments move, the weights do not
@@ -275,5 +280,5 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -207,6 +207,9 @@ class Tensor(TensorCore):
     def __neg__(self) -> Tensor:
         return _ops.neg(self)
 
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return _ops.matmul(self, other)
 
@@ -239,6 +242,30 @@ class Tensor(TensorCore):
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "greater_equal")
 
+    # Logic on boolean tensors (masks), outside the graph like the comparisons.
+    def _logic(self, other: Any, name: str) -> Tensor:
+        xp = backend.namespace(self.data)
+        if self.dtype != backend.bool_ or (isinstance(other, Tensor)
+                                           and other.dtype != backend.bool_):
+            raise DTypeError(f"{name} takes boolean tensors (masks such as x > 0), got "
+                             f"{self.dtype}")
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(xp, name)(self.data, other))
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._logic(other, "logical_and")
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._logic(other, "logical_or")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._logic(other, "logical_xor")
+
+    def __invert__(self) -> Tensor:
+        if self.dtype != backend.bool_:
+            raise DTypeError(f"~ takes a boolean tensor (a mask such as x > 0), got {self.dtype}")
+        return Tensor._make(backend.namespace(self.data).logical_not(self.data))
+
     __hash__ = TensorCore.__hash__
 
     def __bool__(self) -> bool:
@@ -257,22 +284,35 @@ class Tensor(TensorCore):
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-        return _ops.var(self, dim, keepdim, correction=correction)
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest value, or over one ``dim`` the pair (values, indices), as PyTorch."""
         return _ops.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amin(self, dim, keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _ops.logsumexp(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None) -> Tensor:
-        xp = backend.namespace(self.data)
-        data = self.data if dim is not None else xp.reshape(self.data, (-1,))
-        return Tensor._make(xp.argmax(data, axis=0 if dim is None else dim))
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmin(self, dim, keepdim)
 
     def exp(self) -> Tensor:
         return _ops.exp(self)
@@ -340,6 +380,9 @@ class Tensor(TensorCore):
 
     def expand(self, *shape: Any) -> Tensor:
         return _ops.expand(self, _shape_args(shape))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _ops.expand(self, other.shape)
 
 
 def _shape_args(shape: Sequence[Any]) -> tuple[int, ...]:

@@ -72,8 +72,9 @@ def bce_ref(p: float, y: float) -> float:
 
 
 def bce_grad_ref(p: float, y: float) -> float:
-    """d/dp = (p - y) / (p (1 - p)), the denominator floored at 1e-12 as in PyTorch."""
-    return (p - y) / max(p * (1.0 - p), 1e-12)
+    """d/dp = (p - y) / (p (1 - p)), the denominator floored as in PyTorch: at 1e-12 held
+    as a float32 (a C float there), which is not float64's 1e-12."""
+    return (p - y) / max(p * (1.0 - p), float(np.float32(1e-12)))
 
 
 # ----------------------------------------------------------------- checking

@@ -230,8 +230,22 @@ def test_where_and_clamp(data: Any) -> None:
 
 
 REDUCTIONS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+              "amax": np.max, "amin": np.min,
               "var": lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1),
+              "std": lambda x, axis, keepdims: np.std(x, axis=axis, keepdims=keepdims, ddof=1),
               "logsumexp": None}
+
+
+def values_of(name: str) -> Any:
+    """The reduction ``name`` as (tensor, dim, keepdim) -> values: max and min over one dim
+    give (values, indices), as PyTorch's."""
+    fn = getattr(ops, name)
+
+    def reduce(x: Any, dim: Any, keepdim: Any) -> Any:
+        out = fn(x, dim, keepdim=keepdim)
+        return out.values if isinstance(out, tuple) else out
+
+    return reduce
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -248,11 +262,25 @@ def test_reductions(device: str, name: str, data: Any) -> None:
                              keepdims=keepdim)
             assert got.shape == want.shape
         return
-    got = call(getattr(ops, name), x, dim, keepdim)
+    got = call(values_of(name), x, dim, keepdim)
     if got is None or a.dtype.kind != "f":
         return  # refused, or integers (whose mean and var minigen refuses)
     want = reference(REDUCTIONS[name], a, axis=np_axes(dim, a.ndim), keepdims=keepdim)
     agree(got, want, x)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@given(data=st.data())
+def test_argmax(device: str, name: str, data: Any) -> None:
+    a = data.draw(arrays())
+    x = to_tensor(a, device)
+    dim = data.draw(st.sampled_from([None, 0, -1, 5, (0,), "x"]))
+    keepdim = data.draw(st.sampled_from([False, True, "yes"]))
+    got = call(getattr(ops, name), x, dim, keepdim)
+    want = reference(getattr(np, name), a, axis=dim, keepdims=keepdim)
+    if got is not None and not isinstance(want, Exception):
+        np.testing.assert_array_equal(minigen.backend.to_numpy(got.data), want)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -512,7 +540,7 @@ def test_layers(name: str, data: Any) -> None:
 
 
 def test_every_public_op_is_fuzzed() -> None:
-    fuzzed = (set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(LOSSES) | {
+    fuzzed = (set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(LOSSES) | {"argmax", "argmin",
         "where", "clamp", "softmax", "log_softmax", "reshape", "permute", "transpose",
         "unsqueeze", "squeeze", "expand", "flatten", "pad", "getitem", "cat", "stack",
         "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",

@@ -300,3 +300,22 @@ def test_init_on_device(device: str) -> None:
     assert float(layer.weight.abs().max()) <= 1 / math.sqrt(6)
     nn.init.normal_(layer.weight, 0.0, 0.02)
     assert layer.weight.device.type == device and layer.weight.dtype == minigen.float32
+
+
+def test_apply_visits_children_first_and_returns_the_module() -> None:
+    """PyTorch's order (what ``model.apply(weights_init)`` relies on): every sub-module,
+    depth first, before the module itself."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+
+
+def test_inplace_is_accepted_and_changes_nothing() -> None:
+    """PyTorch code writes nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True),
+    nn.Dropout(p, inplace=True): the same results, and the input is left as it was."""
+    x = minigen.tensor([-1.0, 2.0])
+    assert nn.ReLU(True)(x).tolist() == [0.0, 2.0]
+    assert nn.LeakyReLU(0.5, inplace=True)(x).tolist() == [-0.5, 2.0]
+    assert nn.Dropout(0.5, inplace=True).eval()(x).tolist() == [-1.0, 2.0]
+    assert x.tolist() == [-1.0, 2.0]

@@ -143,6 +143,12 @@ def test_conv_transpose_output_size() -> None:
         layer(x, output_size=(28, 28))
     dcgan = nn.ConvTranspose2d(64, 1, 4, 2, 1)
     assert dcgan.output_shape(7, 7) == (14, 14) and dcgan.output_shape(14, 14) == (28, 28)
+    # PyTorch's output_size reaches output_padding 0..stride-1, even where the dilation
+    # would allow more (output_padding itself may be below max(stride, dilation))
+    dilated = nn.ConvTranspose2d(1, 1, 3, stride=1, dilation=3)
+    assert dilated(minigen.zeros(1, 1, 3, 3), output_size=(9, 9)).shape == (1, 1, 9, 9)
+    with pytest.raises(ShapeError, match="9..9 with output_padding 0..0"):
+        dilated(minigen.zeros(1, 1, 3, 3), output_size=(10, 10))
     assert nn.Conv2d(1, 64, 4, 2, 1).output_shape(28, 28) == (14, 14)
 
 
@@ -238,3 +244,26 @@ def test_bce_loss_on_probabilities() -> None:
     expected = -(y.numpy() * np.log(p.numpy()) + (1 - y.numpy()) * np.log(1 - p.numpy()))
     np.testing.assert_allclose(nn.BCELoss()(p, y).item(), expected.mean(), rtol=1e-5)
     assert repr(nn.BCELoss(reduction="sum")) == "BCELoss(reduction='sum')"
+
+
+def test_bce_loss_modules_keep_weight_and_pos_weight_as_buffers() -> None:
+    """As PyTorch's: BCELoss(weight), BCEWithLogitsLoss(weight, pos_weight=...), the tensors
+    saved in state_dict under those names, the loss the function's."""
+    w, pw = minigen.tensor([1.0, 2.0, 0.5]), minigen.tensor([3.0, 1.0, 2.0])
+    x, y = minigen.randn(4, 3), minigen.rand(4, 3)
+    loss = nn.BCEWithLogitsLoss(w, pos_weight=pw)
+    assert list(loss.state_dict()) == ["weight", "pos_weight"]
+    np.testing.assert_array_equal(
+        loss(x, y).numpy(), F.binary_cross_entropy_with_logits(x, y, w, pos_weight=pw).numpy())
+    assert list(nn.BCELoss(w).state_dict()) == ["weight"] and not nn.BCELoss().state_dict()
+    p = minigen.rand(4, 3) * 0.9 + 0.05
+    np.testing.assert_array_equal(nn.BCELoss(w, reduction="sum")(p, y).numpy(),
+                                  F.binary_cross_entropy(p, y, w, reduction="sum").numpy())
+
+
+def test_softplus_module_takes_beta_and_threshold() -> None:
+    layer = nn.Softplus(beta=2.0, threshold=5.0)
+    assert repr(layer) == "Softplus(beta=2.0, threshold=5.0)"
+    x = minigen.tensor([1.0, 10.0], dtype="float64")
+    np.testing.assert_allclose(layer(x).numpy(), [np.log1p(np.exp(2.0)) / 2, 10.0])
+    assert F.logsigmoid is F.log_sigmoid  # PyTorch's spelling too

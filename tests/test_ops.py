@@ -43,11 +43,12 @@ BINARY = {  # name: (function, operator, NumPy reference, domain of a, domain of
 
 COVERED_OPS = {op for *_, op in UNARY.values()} | {op for *_, op in BINARY.values()} | {
     "Maximum", "Minimum", "Where", "Clamp", "AsType", "ToDevice",
-    "Sum", "Mean", "Max", "Var", "LogSumExp",
+    "Sum", "Mean", "Max", "MaxAlongDim", "Var", "Std", "LogSumExp",
 }
 COVERED_FUNCTIONS = set(UNARY) | set(BINARY) | {
     "maximum", "minimum", "where", "clamp", "astype", "to_device",
-    "sum", "mean", "max", "min", "var", "logsumexp",
+    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+    "logsumexp",
 }
 
 
@@ -202,8 +203,8 @@ def _count(shape, dim):
 REDUCTIONS = {  # name: (NumPy reference, domain, Function class)
     "sum": (np.sum, mst.real, "Sum"),
     "mean": (np.mean, mst.real, "Mean"),
-    "max": (np.max, mst.distinct, "Max"),
-    "min": (np.min, mst.distinct, "Max"),  # min is Max with the sign flipped
+    "amax": (np.max, mst.distinct, "Max"),
+    "amin": (np.min, mst.distinct, "Max"),  # amin is Max with the sign flipped
 }
 
 
@@ -218,11 +219,55 @@ def test_reduction(device, name, data):
              lambda h: reference(h, axis=dim, keepdims=keepdim), op)
 
 
-def test_max_ties_share_the_gradient_evenly(device):
+def test_amax_ties_share_the_gradient_evenly(device):
     x = minigen.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], dtype="float64", device=device,
                        requires_grad=True)
-    x.max(dim=1).sum().backward()
+    x.amax(dim=1).sum().backward()
     np.testing.assert_allclose(host(x.grad), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(data=st.data())
+def test_max_over_one_dim(device, name, data):
+    """max(x, dim) and min(x, dim) are PyTorch's pairs (values, indices); over all dims
+    (dim=None) the value alone."""
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device,
+                              elements=mst.distinct), label="x")
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    reference, arg = (np.max, np.argmax) if name == "max" else (np.min, np.argmin)
+    fn = getattr(minigen, name)
+    check_op(lambda t: fn(t, dim, keepdim).values, [x],
+             lambda h: reference(h, axis=dim, keepdims=keepdim), "MaxAlongDim")
+    values, indices = fn(x, dim, keepdim=keepdim)
+    assert indices.dtype == minigen.int64
+    np.testing.assert_array_equal(host(indices), arg(host(x), axis=dim, keepdims=keepdim))
+    np.testing.assert_array_equal(host(fn(x)), reference(host(x)))
+
+
+def test_max_over_a_dim_gives_a_tie_to_its_first_element(device):
+    """PyTorch's max(dim) returns ONE index per row, the first of a tie, and the gradient
+    goes to that element alone (amax shares it: the test above)."""
+    x = minigen.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], dtype="float64", device=device,
+                       requires_grad=True)
+    values, indices = x.max(dim=1)
+    assert host(indices).tolist() == [1, 0]
+    assert x.max(1)[0].shape == x.max(1).values.shape == (2,)  # a named pair
+    values.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), [[0, 1, 0], [1, 0, 0]])
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@given(data=st.data())
+def test_argmax(device, name, data):
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    dim = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    got = getattr(minigen, name)(x, dim, keepdim)
+    want = getattr(np, name)(host(x), axis=dim, keepdims=keepdim)
+    assert got.dtype == minigen.int64 and not got.requires_grad
+    np.testing.assert_array_equal(host(got), want)
+    assert host(getattr(x, name)(dim, keepdim=keepdim)).tolist() == want.tolist()
 
 
 @given(data=st.data())
@@ -233,8 +278,43 @@ def test_var(device, data):
     # The unbiased variance of one value divides by zero: it needs more values than that.
     correction = data.draw(st.sampled_from([c for c in (0, 1) if c < _count(x.shape, dim)]),
                            label="correction")
-    check_op(lambda t: minigen.var(t, dim, keepdim, correction=correction), [x],
+    check_op(lambda t: minigen.var(t, dim, keepdim=keepdim, correction=correction), [x],
              lambda h: np.var(h, axis=dim, keepdims=keepdim, ddof=correction), "Var")
+
+
+@given(data=st.data())
+def test_std(device, data):
+    # distinct values: the standard deviation is then > 0, where sqrt is smooth
+    x = data.draw(mst.tensors(device=device, elements=mst.distinct), label="x")
+    dim = data.draw(dims(x.ndim), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    correction = data.draw(st.sampled_from([c for c in (0, 1) if c < _count(x.shape, dim)]),
+                           label="correction")
+    if _count(x.shape, dim) < 2:
+        return  # one value: a deviation of 0, the kink of sqrt (the next test)
+    check_op(lambda t: minigen.std(t, dim, keepdim=keepdim, correction=correction), [x],
+             lambda h: np.std(h, axis=dim, keepdims=keepdim, ddof=correction), "Std")
+
+
+def test_std_of_equal_values_has_gradient_zero(device):
+    """PyTorch's choice at the kink of sqrt: 0, not 0 * inf = NaN."""
+    x = minigen.full((2, 3), 2.0, dtype="float64", device=device, requires_grad=True)
+    x.std(dim=1).sum().backward()
+    np.testing.assert_array_equal(host(x.grad), np.zeros((2, 3)))
+
+
+def test_var_and_std_take_pytorchs_arguments(device):
+    """Unbiased by default; PyTorch's second positional argument is ``unbiased`` (not
+    keepdim), and ``correction`` is keyword-only."""
+    x = minigen.tensor([[1.0, 2.0, 4.0], [0.0, 0.0, 3.0]], dtype="float64", device=device)
+    np.testing.assert_allclose(host(x.var(1)), [7 / 3, 3.0])
+    assert x.var(1, True).shape == (2,)  # unbiased=True, not keepdim
+    np.testing.assert_allclose(host(x.var(1, False)), [14 / 9, 2.0])
+    assert x.var(1, False, True).shape == (2, 1)
+    np.testing.assert_allclose(host(x.std(1, unbiased=False) ** 2), [14 / 9, 2.0])
+    np.testing.assert_allclose(host(minigen.var(x, correction=0)), np.var(host(x)))
+    with pytest.raises(TypeError, match="not both"):
+        x.var(1, True, correction=1)
 
 
 def _logsumexp(h, dim, keepdim):

@@ -135,7 +135,7 @@ def test_conv_transpose2d_matches_reference(device, g, with_bias, seed, data):
     op = _valid_output_padding(g, data)
     out = conv_transpose2d(_tensor(x, device), _tensor(w, device),
                            None if b is None else _tensor(b, device),
-                           g["stride"], g["padding"], op, g["dilation"])
+                           g["stride"], g["padding"], op, dilation=g["dilation"])
     expected = reference_conv_transpose2d(x, w, b, g["stride"], g["padding"], op, g["dilation"])
     assert out.shape == expected.shape
     np.testing.assert_allclose(_host(out), expected, rtol=1e-10, atol=1e-12)
@@ -214,7 +214,8 @@ def test_adjoint_identity(device, g, seed):
                                          g["padding"], g["dilation"])
     xt, wt, yt = _tensor(x, device), _tensor(w, device), _tensor(y, device)
     left = float((conv2d(xt, wt, None, g["stride"], g["padding"], g["dilation"]) * yt).sum())
-    back = conv_transpose2d(yt, wt, None, g["stride"], g["padding"], op, g["dilation"])
+    back = conv_transpose2d(yt, wt, None, g["stride"], g["padding"], op,
+                            dilation=g["dilation"])
     assert back.shape == x.shape
     right = float((xt * back).sum())
     assert abs(left - right) <= 1e-10 * (1 + abs(left))
@@ -223,7 +224,7 @@ def test_adjoint_identity(device, g, seed):
     left32 = float((conv2d(x32, w32, None, g["stride"], g["padding"], g["dilation"]) * y32)
                    .sum())
     right32 = float((x32 * conv_transpose2d(y32, w32, None, g["stride"], g["padding"], op,
-                                            g["dilation"])).sum())
+                                            dilation=g["dilation"])).sum())
     scale = float(np.abs(x).sum() * np.abs(w).sum() * np.abs(y).max())
     assert abs(left32 - right32) <= 1e-5 * scale
 
@@ -246,7 +247,8 @@ def test_output_size_formulas(g, data):
     t_out = conv_transpose2d_output_size(size, k, s, p, op, d)
     assert t_out == tuple((size[a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1
                           for a in (0, 1))
-    y = conv_transpose2d(minigen.zeros(1, 1, *size), minigen.zeros(1, 1, *k), None, s, p, op, d)
+    y = conv_transpose2d(minigen.zeros(1, 1, *size), minigen.zeros(1, 1, *k), None, s, p, op,
+                         dilation=d)
     assert y.shape[2:] == t_out
 
 
@@ -310,3 +312,45 @@ def test_gradients_come_back_in_the_memory_layout_of_their_input():
         img = minigen.tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
         conv(img, minigen.tensor(rng.standard_normal(shape)), stride=2, padding=1).sum().backward()
         assert img.grad.data.flags["C_CONTIGUOUS"], conv.__name__
+
+
+# ------------------------------------------------------------------ PyTorch's signatures
+
+
+def test_positional_arguments_in_pytorchs_order(device):
+    """conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+    dilation): groups comes BEFORE dilation, as in PyTorch, so positional calls agree."""
+    rng = np.random.default_rng(0)
+    x, w = _tensor(rng.standard_normal((1, 2, 4, 4)), device), _tensor(
+        rng.standard_normal((2, 3, 3, 3)), device)
+    by_position = conv_transpose2d(x, w, None, 2, 1, 1, 1, 2)
+    by_name = conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, dilation=2)
+    np.testing.assert_array_equal(_host(by_position), _host(by_name))
+    wc = _tensor(rng.standard_normal((3, 2, 3, 3)), device)
+    np.testing.assert_array_equal(_host(conv2d(x, wc, None, 1, 2, 2, 1)),
+                                  _host(conv2d(x, wc, padding=2, dilation=2)))
+    with pytest.raises(NotImplementedError, match="groups"):
+        conv_transpose2d(x, w, None, 2, 1, 1, 2)
+
+
+def test_string_padding(device):
+    """padding="valid" is no padding; "same" keeps the size (stride 1), an odd total
+    d(k - 1) putting its extra row and column at the bottom and right, as PyTorch does."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 1, 5, 6)), rng.standard_normal((3, 1, 2, 4))
+    same = conv2d(_tensor(x, device), _tensor(w, device), padding="same")
+    assert same.shape == (2, 3, 5, 6)
+    # kernel (2, 4): totals 1 and 3, so rows (0, 1) and columns (1, 2) of zeros
+    padded = np.pad(x, ((0, 0), (0, 0), (0, 1), (1, 2)))
+    np.testing.assert_allclose(_host(same), reference_conv2d(padded, w, None, (1, 1), (0, 0),
+                                                             (1, 1)), rtol=1e-12)
+    valid = conv2d(_tensor(x, device), _tensor(w, device), padding="valid")
+    np.testing.assert_array_equal(_host(valid), _host(conv2d(_tensor(x, device),
+                                                             _tensor(w, device))))
+    with pytest.raises(ValueError, match="stride 1"):
+        conv2d(_tensor(x, device), _tensor(w, device), stride=2, padding="same")
+    layer = minigen.nn.Conv2d(1, 3, (2, 4), padding="same")
+    assert layer.output_shape(5, 6) == (5, 6) and "padding=same" in repr(layer)
+    assert layer(minigen.zeros(1, 1, 5, 6)).shape == (1, 3, 5, 6)
+    with pytest.raises(ValueError, match="stride 1"):
+        minigen.nn.Conv2d(1, 3, 3, stride=2, padding="same")

@@ -232,3 +232,73 @@ def test_binary_cross_entropy_refuses_inputs_that_are_not_probabilities(device):
 def test_loss_rejects_an_unknown_reduction():
     with pytest.raises(ValueError, match="reduction"):
         minigen.mse_loss(minigen.zeros(2), minigen.zeros(2), reduction="avg")
+
+
+# ------------------------------------------------------------------------- PyTorch's options
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@given(data=st.data())
+def test_bce_with_logits_weight_and_pos_weight(device, reduction, data):
+    """``weight`` scales each element's loss, ``pos_weight`` (per class, the last axis) the
+    positive term: -[pw y log s(x) + (1 - y) log(1 - s(x))] * w. Gradients of all four."""
+    shape = data.draw(mst.shapes(min_dims=1), label="shape")
+    x = data.draw(mst.tensors(shape, device=device), label="input")
+    y = data.draw(mst.tensors(shape, device=device, elements=TARGETS), label="target")
+    w = data.draw(mst.tensors(shape[-1:], device=device, elements=mst.positive), label="w")
+    pw = data.draw(mst.tensors(shape[-1:], device=device, elements=mst.positive), label="pw")
+
+    def reference(a, b, weight, pos_weight):
+        log_s, log_1ms = -np.logaddexp(0.0, -a), -np.logaddexp(0.0, a)
+        return _reduce(-(pos_weight * b * log_s + (1 - b) * log_1ms) * weight, reduction)
+
+    def fn(a, b, weight, pos_weight):
+        return minigen.binary_cross_entropy_with_logits(a, b, weight, reduction=reduction,
+                                                        pos_weight=pos_weight)
+
+    op = "Sum" if reduction == "sum" else "Mean" if reduction == "mean" else "Mul"
+    check_op(fn, [x, y, w, pw], reference, op)
+
+
+def test_bce_weight_and_pos_weight_by_hand(device):
+    """At x = 0 every log-probability is log(1/2): the loss is log 2 times the weights."""
+    x = minigen.zeros(2, 2, dtype="float64", device=device, requires_grad=True)
+    y = minigen.tensor([[1.0, 0.0], [1.0, 1.0]], dtype="float64", device=device)
+    w = minigen.tensor([2.0, 1.0], dtype="float64", device=device)
+    pw = minigen.tensor([3.0, 5.0], dtype="float64", device=device)
+    loss = minigen.binary_cross_entropy_with_logits(x, y, w, reduction="none", pos_weight=pw)
+    np.testing.assert_allclose(host(loss), np.log(2) * np.array([[6.0, 1.0], [6.0, 5.0]]))
+    loss.sum().backward()  # d/dx = w ((1 + (pw - 1) y) s(x) - pw y), s(0) = 1/2
+    np.testing.assert_allclose(host(x.grad), [[2 * (1.5 - 3), 0.5], [2 * (1.5 - 3), 2.5 - 5]])
+    p = minigen.full((2, 2), 0.5, dtype="float64", device=device)
+    bce = minigen.binary_cross_entropy(p, y, w, reduction="mean")
+    assert bce.item() == pytest.approx(np.log(2) * 6 / 4)  # the mean over elements
+    with pytest.raises(TypeError, match="reduction='sum'"):
+        minigen.binary_cross_entropy(p, y, "sum")  # the third argument is the weight
+
+
+def test_bce_gradient_floor_is_pytorchs_float32_1e_12(device):
+    """At p = 0 the gradient (p - y) / max(p (1 - p), floor) uses PyTorch's floor: 1e-12
+    held as a float32, 9.99999996e-13, not float64's 1e-12."""
+    p = minigen.tensor([0.0, 1.0], dtype="float64", device=device, requires_grad=True)
+    y = minigen.tensor([0.5, 0.5], dtype="float64", device=device)
+    minigen.binary_cross_entropy(p, y, reduction="sum").backward()
+    floor = float(np.float32(1e-12))
+    np.testing.assert_array_equal(host(p.grad), [-0.5 / floor, 0.5 / floor])
+
+
+def test_softplus_beta_and_threshold(device):
+    """log(1 + e^(beta x)) / beta, and x itself past the threshold (PyTorch's defaults: beta
+    1, threshold 20), where the slope is exactly 1."""
+    x = minigen.tensor([-1.0, 0.0, 1.0, 3.0, 21.0], dtype="float64", device=device,
+                       requires_grad=True)
+    y = minigen.softplus(x, beta=2.0, threshold=5.0)
+    expected = [np.log1p(np.exp(-2.0)) / 2, np.log(2) / 2, np.log1p(np.exp(2.0)) / 2, 3.0,
+                21.0]  # beta x = 6 and 42 are past the threshold: x itself
+    np.testing.assert_allclose(host(y), expected, rtol=1e-15)
+    y.sum().backward()
+    np.testing.assert_allclose(host(x.grad), [1 / (1 + np.exp(2.0)), 0.5,
+                                              1 / (1 + np.exp(-2.0)), 1.0, 1.0], rtol=1e-15)
+    z = minigen.tensor([21.0], dtype="float64", device=device, requires_grad=True)
+    minigen.softplus(z).sum().backward()
+    assert host(minigen.softplus(z)).tolist() == [21.0] and host(z.grad).tolist() == [1.0]

@@ -155,6 +155,29 @@ def test_getitem_integer_array(device, data):
              lambda h: np.take(h, np.asarray(index, dtype=np.int64), axis=axis), "GetItem")
 
 
+@given(data=st.data())
+def test_getitem_boolean_mask(device, data):
+    """``x[mask]`` and ``x[:, mask]``: a boolean mask over one or more dims keeps the
+    elements where it is True, those dims merged into one (NumPy's and PyTorch's rule)."""
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    axis = data.draw(st.integers(0, x.ndim - 1), label="axis")
+    k = data.draw(st.integers(1, x.ndim - axis), label="mask dims")
+    mask = data.draw(hnp.arrays(np.bool_, x.shape[axis:axis + k]), label="mask")
+    key = (slice(None),) * axis + (minigen.tensor(mask, device=device),)
+    check_op(lambda t: t[key], [x], lambda h: h[(slice(None),) * axis + (mask,)], "GetItem")
+
+
+def test_getitem_with_a_comparison(device):
+    x = minigen.tensor([[1.0, -2.0], [-3.0, 4.0]], dtype="float64", device=device,
+                       requires_grad=True)
+    kept = x[x > 0]
+    assert host(kept).tolist() == [1.0, 4.0]
+    (kept * minigen.tensor([10.0, 20.0], dtype="float64", device=device)).sum().backward()
+    np.testing.assert_array_equal(host(x.grad), [[10.0, 0.0], [0.0, 20.0]])
+    with pytest.raises(IndexError, match="boolean mask of shape"):
+        x[minigen.tensor([True, False, True], device=device)]
+
+
 def test_getitem_repeated_indices_accumulate(device):
     x = minigen.tensor([1.0, 2.0, 3.0], dtype="float64", device=device, requires_grad=True)
     x[[2, 0, 2, 2]].sum().backward()

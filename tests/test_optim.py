@@ -47,12 +47,14 @@ def sgd_reference(init, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0
 
 
 def adam_reference(init, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                   decoupled=False):
-    """PyTorch's Adam / AdamW algorithm (bias-corrected moments), written out."""
+                   decoupled=False, amsgrad=False):
+    """PyTorch's Adam / AdamW algorithm (bias-corrected moments), written out; with
+    ``amsgrad`` the update divides by the largest second moment so far."""
     b1, b2 = betas
     params = [v.copy() for v in init]
     m = [np.zeros_like(v) for v in init]
     v = [np.zeros_like(x) for x in init]
+    v_max = [np.zeros_like(x) for x in init]
     for t, step in enumerate(grads, start=1):
         for i, g in enumerate(step):
             if weight_decay and decoupled:
@@ -61,8 +63,9 @@ def adam_reference(init, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
                 g = g + weight_decay * params[i]
             m[i] = b1 * m[i] + (1 - b1) * g
             v[i] = b2 * v[i] + (1 - b2) * g * g
+            v_max[i] = np.maximum(v_max[i], v[i])
             m_hat = m[i] / (1 - b1**t)
-            v_hat = v[i] / (1 - b2**t)
+            v_hat = (v_max[i] if amsgrad else v[i]) / (1 - b2**t)
             params[i] = params[i] - lr * m_hat / (np.sqrt(v_hat) + eps)
     return params
 
@@ -100,6 +103,9 @@ def test_sgd_matches_hand_written_rule(problem, kwargs) -> None:
     (optim.Adam, dict(lr=0.01, weight_decay=0.1, eps=1e-6), False),
     (optim.AdamW, dict(lr=0.01), True),  # its default weight_decay is 0.01
     (optim.AdamW, dict(lr=0.01, weight_decay=0.3, betas=(0.8, 0.99)), True),
+    (optim.Adam, dict(lr=0.01, amsgrad=True), False),
+    (optim.Adam, dict(lr=0.01, weight_decay=0.1, betas=(0.5, 0.9), amsgrad=True), False),
+    (optim.AdamW, dict(lr=0.01, amsgrad=True), True),
 ])
 def test_adam_matches_hand_written_rule(problem, cls, kwargs, decoupled) -> None:
     init, grads = problem
@@ -111,6 +117,24 @@ def test_adam_matches_hand_written_rule(problem, cls, kwargs, decoupled) -> None
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
     assert opt.state[id(opt.param_groups[0]["params"][0])]["step"] == STEPS
+
+
+def test_amsgrad_divides_by_the_largest_second_moment() -> None:
+    """Gradients 1 then 0 (beta2 = 0.5): v falls from 0.5 to 0.25, but AMSGrad keeps 0.5, so
+    its second step is smaller than plain Adam's, by sqrt(2) before eps."""
+    moves = {}
+    for amsgrad in (False, True):
+        p = nn.Parameter(minigen.tensor([0.0], dtype="float64"))
+        opt = optim.Adam([p], lr=1.0, betas=(0.5, 0.5), eps=0.0, amsgrad=amsgrad)
+        for g in (1.0, 0.0):
+            before = p.item()
+            p.grad = minigen.tensor([g], dtype="float64")
+            opt.step()
+        moves[amsgrad] = before - p.item()
+    # step 2: m = 0.25, so m_hat = 0.25 / 0.75; v_hat = 0.25 / 0.75 (Adam), 0.5 / 0.75 (AMSGrad)
+    assert moves[False] == pytest.approx((0.25 / 0.75) / (0.25 / 0.75) ** 0.5)
+    assert moves[True] == pytest.approx((0.25 / 0.75) / (0.5 / 0.75) ** 0.5)
+    assert "max_exp_avg_sq" in opt.state_dict()["state"][0]
 
 
 def test_first_adam_step_moves_by_lr() -> None:

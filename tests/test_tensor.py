@@ -164,6 +164,20 @@ def test_comparisons_give_boolean_tensors_outside_the_graph(device):
     np.testing.assert_array_equal(host(x == x), [True, True, True])
 
 
+def test_pytorch_operators_abs_and_mask_logic(device):
+    """abs(t), and &, |, ^, ~ on boolean masks, as in PyTorch; logic on floats is refused."""
+    x = minigen.tensor([-1.5, 0.0, 2.0], device=device)
+    np.testing.assert_array_equal(host(abs(x)), [1.5, 0.0, 2.0])
+    a, b = x > -1.0, x < 1.0
+    np.testing.assert_array_equal(host(a & b), [False, True, False])
+    np.testing.assert_array_equal(host(a | b), [True, True, True])
+    np.testing.assert_array_equal(host(a ^ b), [True, False, True])
+    np.testing.assert_array_equal(host(~a), [True, False, False])
+    with pytest.raises(minigen.DTypeError, match="boolean"):
+        x & x
+    assert x.unsqueeze(0).expand_as(minigen.zeros(4, 3)).shape == (4, 3)
+
+
 def test_tensor_from_an_array_already_on_the_device() -> None:
     """No round trip through NumPy (which the strict device, like CuPy, refuses)."""
     on_device = minigen.zeros(3, device="strict").data

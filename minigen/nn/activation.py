@@ -8,18 +8,24 @@ from minigen.tensor import Tensor
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). ``inplace`` is accepted for PyTorch code (``nn.ReLU(True)``) and changes
+    nothing: minigen never overwrites an input, and the result is the same."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.relu(input)
 
 
 class LeakyReLU(Module):
-    """x for x > 0, ``negative_slope * x`` otherwise (the DCGAN discriminator uses 0.2)."""
+    """x for x > 0, ``negative_slope * x`` otherwise (the DCGAN discriminator uses 0.2).
+    ``inplace``: as ReLU's, accepted and without effect."""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.leaky_relu(input, self.negative_slope)
@@ -43,7 +49,15 @@ class Tanh(Module):
 
 
 class Softplus(Module):
-    """log(1 + exp(x)), stable for any x."""
+    """log(1 + exp(beta * x)) / beta, stable for any x; x itself where beta * x > threshold
+    (PyTorch's defaults: beta 1, threshold 20)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.softplus(input)
+        return ops.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"

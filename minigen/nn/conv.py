@@ -51,9 +51,19 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
         self.dilation = _pair(dilation, "dilation")
-        if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding) < 0:
+        if isinstance(padding, str) and not self.transposed:  # PyTorch's "valid" and "same"
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', "
+                                 f"got {padding!r}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("Conv2d: padding='same' needs stride 1 (the output keeps the "
+                                 f"input's size), got stride {self.stride}")
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding")
+        pads = (0, 0) if isinstance(self.padding, str) else self.padding
+        if min(self.kernel_size + self.stride + self.dilation) < 1 or min(pads) < 0:
             raise ValueError(f"{type(self).__name__}: kernel_size, stride and dilation must be "
                              f">= 1 and padding >= 0")
         self.groups = groups
@@ -85,7 +95,7 @@ class _ConvNd(Module):
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
-        if self.padding != (0, 0):
+        if self.padding not in ((0, 0), "valid"):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
@@ -101,7 +111,9 @@ class Conv2d(_ConvNd):
 
     Shapes: input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
     ``(H_out, W_out) = self.output_shape(H, W)``; weight
-    (out_channels, in_channels, kH, kW), bias (out_channels,). Initialised as PyTorch's:
+    (out_channels, in_channels, kH, kW), bias (out_channels,). ``padding`` is an int, a pair,
+    or PyTorch's "valid" (none) or "same" (stride 1: the output keeps the input's size).
+    Initialised as PyTorch's:
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
 
     >>> Conv2d(1, 64, 4, stride=2, padding=1)(minigen.randn(8, 1, 28, 28)).shape
@@ -116,8 +128,11 @@ class Conv2d(_ConvNd):
 
     def output_shape(self, height: int, width: int) -> tuple[int, int]:
         """(H_out, W_out) for an input of (height, width)."""
-        return ops.conv2d_output_size((height, width), self.kernel_size, self.stride,
-                                      self.padding, self.dilation)
+        if self.padding == "same":
+            return (height, width)
+        padding = 0 if self.padding == "valid" else self.padding
+        return ops.conv2d_output_size((height, width), self.kernel_size, self.stride, padding,
+                                      self.dilation)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -189,4 +204,4 @@ class ConvTranspose2d(_ConvNd):
         if output_size is not None:
             output_padding = self.output_padding_for(input.shape[2:], output_size)
         return ops.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                    output_padding, self.dilation)
+                                    output_padding, dilation=self.dilation)

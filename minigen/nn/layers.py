@@ -117,13 +117,14 @@ class Unflatten(Module):
 class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by
     1 / (1 - p) (so the expected value is unchanged); in eval mode, the identity. The mask
-    comes from the device's seeded generator."""
+    comes from the device's seeded generator. ``inplace`` is accepted for PyTorch code and
+    changes nothing (minigen never overwrites an input; the result is the same)."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.dropout(input, self.p, self.training)

@@ -24,17 +24,32 @@ class _Loss(Module):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target``."""
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target``;
+    ``weight`` (a buffer, as in PyTorch) rescales each element's loss."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.binary_cross_entropy(input, target, self.reduction)
+        return ops.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of ``sigmoid(input)`` against ``target``, from the logits."""
+    """Binary cross-entropy of ``sigmoid(input)`` against ``target``, from the logits;
+    ``weight`` rescales each element's loss, ``pos_weight`` (one per class) the positive term.
+    Both are buffers, as in PyTorch."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return ops.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                    reduction=self.reduction,
+                                                    pos_weight=self.pos_weight)
 
 
 class MSELoss(_Loss):

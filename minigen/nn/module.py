@@ -130,6 +130,22 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every sub-module, then on this one (PyTorch's order: children
+        first), and return this module. The DCGAN idiom: ``model.apply(weights_init)``.
+        A module reached twice (shared, or in a cycle) is visited once."""
+        seen: set[int] = set()
+
+        def visit(module: Module) -> None:
+            seen.add(id(module))
+            for child in module.children():
+                if id(child) not in seen:
+                    visit(child)
+            fn(module)
+
+        visit(self)
+        return self
+
     def _named_tensors(self, kind: str, recurse: bool = True) -> Iterator[tuple[str, Any]]:
         """Every parameter (``kind="param"``) or buffer (``"buffer"``) with its dotted name,
         a shared one under each of its names."""

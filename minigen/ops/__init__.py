@@ -45,7 +45,20 @@ from minigen.ops.losses import (
     mse_loss,
 )
 from minigen.ops.normalization import batch_norm, dropout
-from minigen.ops.reductions import logsumexp, max, mean, min, sum, var
+from minigen.ops.reductions import (
+    ValuesIndices,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
 from minigen.ops.shape import (
     cat,
     expand,
@@ -68,6 +81,7 @@ __all__ = [
     "min", "minimum", "mse_loss", "mul", "neg", "pad", "permute", "pow", "relu", "reshape",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "to_device", "transpose", "unsqueeze", "var", "where",
+    "amax", "amin", "argmax", "argmin", "std",
     "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
 ]

@@ -118,15 +118,26 @@ class Tanh(Function):
 
 
 class Softplus(Function):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule: past
+    the threshold the two differ by less than e^-threshold / beta)."""
+
     @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        ctx.save_for_backward(x)
-        return _softplus(x)
+    def forward(ctx: Context, x: Array, beta: float, threshold: float) -> Array:
+        xp = backend.namespace(x)
+        bx = x * beta if beta != 1 else x
+        ctx.save_for_backward(bx)
+        ctx.threshold = threshold
+        out = _softplus(bx) / beta if beta != 1 else _softplus(bx)
+        linear = bx > threshold
+        return xp.where(linear, x, out) if bool(xp.any(linear)) else out
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> Array:
-        (x,) = ctx.saved_arrays
-        return grad_out * _sigmoid(x)  # d/dx log(1 + e^x) = sigmoid(x)
+        (bx,) = ctx.saved_arrays
+        xp = backend.namespace(bx)
+        # d/dx log(1 + e^(beta x)) / beta = sigmoid(beta x); 1 on the linear part
+        slope = xp.where(bx > ctx.threshold, 1.0, _sigmoid(bx))
+        return grad_out * xp.astype(slope, grad_out.dtype)
 
 
 class LogSigmoid(Function):
@@ -205,10 +216,16 @@ def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
 
 
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)), stable for any x."""
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, stable for any x; ``x`` itself where
+    ``beta * x > threshold``, as in PyTorch."""
     check_floating(x, "softplus")
-    return Softplus.apply(x)
+    for name, value in (("beta", beta), ("threshold", threshold)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError(f"softplus: {name} must be a number, got {value!r}")
+    if beta == 0:
+        raise ValueError("softplus: beta must not be 0 (it divides by beta)")
+    return Softplus.apply(x, beta, threshold)
 
 
 def log_sigmoid(x: Tensor) -> Tensor:

@@ -225,15 +225,16 @@ def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_si
                                     stride: Any = 1, padding: Any = 0,
                                     dilation: Any = 1) -> Pair:
     """The ``output_padding`` that makes conv_transpose2d map ``input_size`` (H, W) to
-    ``output_size`` ((H, W) or a whole (N, C, H, W) shape). Allowed values are below
-    max(stride, dilation) (PyTorch's rule); a ShapeError names the sizes that can be reached."""
+    ``output_size`` ((H, W) or a whole (N, C, H, W) shape). As in PyTorch's
+    ``output_size=``, the result is below the stride (``output_padding`` itself may go up to
+    max(stride, dilation) - 1); a ShapeError names the sizes that can be reached."""
     s, _, d = _spec(stride, padding, dilation)
     low = conv_transpose2d_output_size(input_size, kernel_size, s, padding, 0, d)
     if isinstance(output_size, (tuple, list)):
         output_size = tuple(output_size)[-2:]
     want = _pair(output_size, "output_size", 1)
     for a in (0, 1):
-        top = low[a] + max(s[a], d[a]) - 1
+        top = low[a] + s[a] - 1
         if not low[a] <= want[a] <= top:
             raise ShapeError(
                 f"conv_transpose2d cannot make size {want[a]} on axis {a} from "
@@ -264,8 +265,38 @@ def _check(input: Any, weight: Any, bias: Any, op: str, transposed: bool) -> Non
                          f"of shape {weight.shape}")
 
 
+def _check_groups(groups: Any, op: str) -> None:
+    if groups != 1:
+        raise NotImplementedError(f"{op}: grouped convolutions (groups={groups!r}) are not "
+                                  "supported, only groups=1")
+
+
+def _string_padding(input: Tensor, kernel: Pair, stride: Any, padding: str,
+                    dilation: Any) -> tuple[Tensor, Pair]:
+    """PyTorch's ``padding="valid"`` (none) and ``padding="same"`` (stride 1 only: the output
+    keeps the input's size). "same" pads d(k - 1) in all per axis, half before and half after;
+    an odd total puts the extra row (column) at the bottom (right), as PyTorch does.
+    Returns the input, padded where it must be, and the symmetric padding left to apply."""
+    if padding == "valid":
+        return input, (0, 0)
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+                         f"{padding!r}")
+    s, _, d = _spec(stride, 0, dilation)
+    if s != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {s}")
+    totals = [d[a] * (kernel[a] - 1) for a in (0, 1)]
+    low = (totals[0] // 2, totals[1] // 2)
+    extra = (totals[0] - 2 * low[0], totals[1] - 2 * low[1])  # 0 or 1 per axis
+    if extra != (0, 0):
+        from minigen.ops.shape import pad  # (a sibling op module)
+
+        input = pad(input, (0, extra[1], 0, extra[0]))
+    return input, low
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-           padding: Any = 0, dilation: Any = 1) -> Tensor:
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) as im2col + one GEMM.
 
     Parameters
@@ -273,7 +304,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     input : Tensor (N, C_in, H, W)
     weight : Tensor (C_out, C_in, kH, kW)
     bias : Tensor (C_out,), optional
-    stride, padding, dilation : int or (int, int)
+    stride, padding, dilation : int or (int, int); padding may also be "valid" or "same"
+    groups : 1 (grouped convolutions are not supported)
 
     Returns
     -------
@@ -285,9 +317,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> conv2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
-    s, p, d = _spec(stride, padding, dilation)
+    _check_groups(groups, "conv2d")
     _check(input, weight, bias, "conv2d", transposed=False)
     kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        input, padding = _string_padding(input, kernel, stride, padding, dilation)
+    s, p, d = _spec(stride, padding, dilation)
     for a in (0, 1):
         reach, room = d[a] * (kernel[a] - 1) + 1, input.shape[2 + a] + 2 * p[a]
         if reach > room:
@@ -300,7 +335,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                     dilation: Any = 1) -> Tensor:
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
     """2-D transposed convolution: the adjoint (input-gradient) of :func:`conv2d`.
 
     Parameters
@@ -311,6 +346,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     stride, padding, output_padding, dilation : int or (int, int)
         ``output_padding`` (below the stride or the dilation) adds rows and columns at the
         bottom and right; :func:`conv_transpose2d_output_padding` finds the one for a size.
+    groups : 1 (grouped convolutions are not supported); before dilation, as in PyTorch
 
     Returns
     -------
@@ -322,6 +358,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     >>> conv_transpose2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
+    _check_groups(groups, "conv_transpose2d")
     (s, p, d), op = _spec(stride, padding, dilation), _pair(output_padding, "output_padding", 0)
     _check(input, weight, bias, "conv_transpose2d", transposed=True)
     if any(op[a] >= s[a] and op[a] >= d[a] for a in (0, 1)):

@@ -11,10 +11,14 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
+from minigen.ops import reductions
 from minigen.ops._common import binary_operands, broadcast_shapes, check_floating
 from minigen.ops.activations import _log1p_unit, _sigmoid_from
 
 REDUCTIONS = ("mean", "sum", "none")
+# PyTorch floors p (1 - p) in BCE's gradient at 1e-12 held as a C float: 1e-12 rounded to
+# float32, which is this number, not 1e-12 (a gradient 4e-9 apart at p = 0 or 1 in float64).
+GRAD_FLOOR = 9.999999960041972e-13
 
 
 def _reduce(ctx: Context, loss: Array, reduction: str) -> Array:
@@ -45,21 +49,40 @@ def _loss_shaped(ctx: Context, grad: Array) -> Array:
 
 class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
-    def forward(ctx: Context, logits: Array, target: Array, reduction: str) -> Array:
+    def forward(ctx: Context, logits: Array, target: Array, pos_weight: Array | None,
+                reduction: str) -> Array:
         xp = backend.namespace(logits)
         e = xp.exp(-xp.abs(logits))  # shared with the backward's sigmoid
-        ctx.save_for_backward(logits, target, e)
-        # -[y log s(x) + (1-y) log(1 - s(x))] = max(x, 0) - x y + log(1 + e^-|x|)
-        loss = xp.maximum(logits, 0.0) - logits * target + _log1p_unit(e)
+        ctx.save_for_backward(logits, target, e, pos_weight)
+        if pos_weight is None:
+            # -[y log s(x) + (1-y) log(1 - s(x))] = max(x, 0) - x y + log(1 + e^-|x|)
+            loss = xp.maximum(logits, 0.0) - logits * target + _log1p_unit(e)
+        else:
+            # -[pw y log s(x) + (1-y) log(1 - s(x))] = (1-y) x + (1 + (pw-1) y) softplus(-x)
+            loss = (1.0 - target) * logits + (1.0 + (pos_weight - 1.0) * target) * (
+                xp.maximum(-logits, 0.0) + _log1p_unit(e))
         return _reduce(ctx, loss, reduction)
 
     @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
-        logits, target, e = ctx.saved_arrays
+    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any, Any]:
+        logits, target, e, pos_weight = ctx.saved_arrays
+        xp = backend.namespace(logits)
         g = _grad_scale(ctx, grad_out)
-        grad_x = g * (_sigmoid_from(logits, e) - target) if ctx.needs_input_grad[0] else None
-        grad_y = _loss_shaped(ctx, g * -logits) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y
+        need_x, need_y, need_pw = ctx.needs_input_grad[:3]
+        if pos_weight is None:
+            grad_x = g * (_sigmoid_from(logits, e) - target) if need_x else None
+            grad_y = _loss_shaped(ctx, g * -logits) if need_y else None
+            return grad_x, grad_y, None
+        softplus_neg = xp.maximum(-logits, 0.0) + _log1p_unit(e)  # -log s(x)
+        grad_x = grad_y = grad_pw = None
+        if need_x:  # d/dx = (1 + (pw-1) y) s(x) - pw y
+            grad_x = g * ((1.0 + (pos_weight - 1.0) * target) * _sigmoid_from(logits, e)
+                          - pos_weight * target)
+        if need_y:  # d/dy = -x + (pw - 1) softplus(-x)
+            grad_y = _loss_shaped(ctx, g * ((pos_weight - 1.0) * softplus_neg - logits))
+        if need_pw:  # d/dpw = y softplus(-x)
+            grad_pw = _loss_shaped(ctx, g * target * softplus_neg)
+        return grad_x, grad_y, grad_pw
 
 
 def _log_floored(log: Any, p: Array, edge: float) -> Array:
@@ -88,8 +111,8 @@ class BinaryCrossEntropy(Function):
         g = _grad_scale(ctx, grad_out)
         grad_p = grad_y = None
         if ctx.needs_input_grad[0]:
-            # d/dp = (p - y) / (p (1 - p)), with PyTorch's floor of 1e-12 on the denominator
-            grad_p = g * (p - target) / xp.maximum(p * (1.0 - p), 1e-12)
+            # d/dp = (p - y) / (p (1 - p)), with PyTorch's floor on the denominator
+            grad_p = g * (p - target) / xp.maximum(p * (1.0 - p), GRAD_FLOOR)
         if ctx.needs_input_grad[1]:
             grad_y = _loss_shaped(ctx, g * (log_1mp - log_p))
         return grad_p, grad_y
@@ -162,16 +185,53 @@ def _check(input: Any, target: Any, reduction: str, op: str) -> tuple[Any, Any]:
     return input, target
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean"):
+def _weighted(loss: Any, weight: Any, reduction: str) -> Any:
+    """The elementwise ``loss`` times ``weight``, then reduced (the mean over the elements,
+    not over the weights, as in PyTorch)."""
+    loss = loss * weight
+    if reduction == "mean":
+        return reductions.mean(loss)
+    return reductions.sum(loss) if reduction == "sum" else loss
+
+
+def _check_weight(input: Any, weight: Any, name: str, op: str) -> Any:
+    """``weight`` (or ``pos_weight``) as a tensor that broadcasts to the input's shape."""
+    if isinstance(weight, str):
+        raise TypeError(f"{op}: {name} must be a tensor, got {weight!r}: pass the reduction "
+                        f"by name, reduction={weight!r}")
+    _, weight = binary_operands(input, weight, op)
+    shape = getattr(weight, "shape", ())
+    if broadcast_shapes(input.shape, shape, op=op) != input.shape:
+        raise ShapeError(f"{op}: {name} of shape {shape} does not broadcast to the input's "
+                         f"shape {input.shape}")
+    return weight
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, *,
+                                     reduction: str = "mean", pos_weight: Any = None):
     """BCE of ``sigmoid(input)`` against ``target`` in [0, 1], computed from the logits
-    stably: ``max(x, 0) - x*y + log1p(exp(-|x|))``. Prefer it to sigmoid + BCE."""
-    input, target = _check(input, target, reduction, "binary_cross_entropy_with_logits")
-    return BinaryCrossEntropyWithLogits.apply(input, target, reduction)
+    stably: ``max(x, 0) - x*y + log1p(exp(-|x|))``. Prefer it to sigmoid + BCE.
+
+    ``weight`` rescales each element's loss; ``pos_weight`` (one per class, the last axis)
+    the positive term: ``-[pos_weight * y * log s(x) + (1 - y) * log(1 - s(x))]``. Both
+    broadcast to the input's shape, as in PyTorch.
+    """
+    op = "binary_cross_entropy_with_logits"
+    input, target = _check(input, target, reduction, op)
+    if pos_weight is not None:
+        pos_weight = _check_weight(input, pos_weight, "pos_weight", op)
+    if weight is None:
+        return BinaryCrossEntropyWithLogits.apply(input, target, pos_weight, reduction)
+    weight = _check_weight(input, weight, "weight", op)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight, "none")
+    return _weighted(loss, weight, reduction)
 
 
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean"):
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *,
+                         reduction: str = "mean"):
     """BCE of probabilities ``input`` in [0, 1] against ``target``; each log is clamped at
-    -100 as in PyTorch."""
+    -100 as in PyTorch. ``weight`` rescales each element's loss (it broadcasts to the
+    input's shape)."""
     op = "binary_cross_entropy"
     input, target = _check(input, target, reduction, op)
     xp = backend.namespace(input.data)
@@ -180,7 +240,10 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean"):
         raise ValueError(f"{op}: every input must be a probability in [0, 1], got values in "
                          f"[{low:.4g}, {high:.4g}]. Pass D's sigmoid output, or give the "
                          "logits to binary_cross_entropy_with_logits (stabler)")
-    return BinaryCrossEntropy.apply(input, target, reduction)
+    if weight is None:
+        return BinaryCrossEntropy.apply(input, target, reduction)
+    weight = _check_weight(input, weight, "weight", op)
+    return _weighted(BinaryCrossEntropy.apply(input, target, "none"), weight, reduction)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean"):

@@ -1,11 +1,17 @@
-"""Reductions: sum, mean, max, min, var, logsumexp. Backward spreads the gradient back over
-the reduced axes (``expand_to``)."""
+"""Reductions: sum, mean, max, min, amax, amin, argmax, argmin, var, std, logsumexp. Backward
+spreads the gradient back over the reduced axes (``expand_to``).
+
+PyTorch's names and return types: ``max(x)`` is the largest value, ``max(x, dim)`` a pair
+``(values, indices)`` whose gradient goes to the one element picked (the first of a tie), and
+``amax(x, dims)`` the values over any dims, a tie sharing the gradient evenly. ``var`` and
+``std`` are unbiased unless told (``unbiased=False`` or ``correction=0``).
+"""
 
 from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from minigen import backend
 from minigen.autograd import Context, Function
@@ -16,8 +22,10 @@ from minigen.ops._common import (
     check_numeric,
     check_tensor,
     expand_to,
+    is_int,
     keepdims_shape,
     normalize_axes,
+    single_axis,
 )
 from minigen.tensor import Tensor
 
@@ -76,6 +84,30 @@ class Max(Function):
         return winners * (xp.reshape(grad_out, ctx.reduced) / count)
 
 
+class MaxAlongDim(Function):
+    """Max (or min, with ``sign=-1``) over ONE axis, given the winners' ``index`` (keepdims
+    shape): the whole gradient goes to the element each index names, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, index: Array, axis: int, keepdim: bool,
+                sign: int) -> Array:
+        xp = backend.namespace(a)
+        ctx.save_for_backward(index)
+        ctx.shape, ctx.axis = a.shape, axis
+        out = (xp.max if sign > 0 else xp.min)(a, axis=axis, keepdims=keepdim)
+        return xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        (index,) = ctx.saved_arrays
+        xp = backend.namespace(grad_out)
+        n = ctx.shape[ctx.axis]
+        along = tuple(n if i == ctx.axis else 1 for i in range(len(ctx.shape)))
+        positions = xp.reshape(xp.arange(n, dtype=index.dtype, device=index.device), along)
+        picked = xp.astype(positions == index, grad_out.dtype)  # one 1 along the axis
+        return picked * xp.reshape(grad_out, index.shape)
+
+
 def _drop(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
     return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
 
@@ -98,6 +130,32 @@ class Var(Function):
         # d/dx_i sum_j (x_j - mean)^2 / d = 2 (x_i - mean) / d  (the mean's own terms sum to 0)
         scale = 2.0 / ctx.divisor if ctx.divisor else math.inf  # n <= correction: NaN, not 1/0
         return xp.reshape(grad_out, ctx.reduced) * centered * scale
+
+
+class Std(Function):
+    """sqrt(var), with PyTorch's gradient 0 where the deviation is 0 (not 0 * inf = NaN)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, axes: tuple[int, ...] | None, keepdim: bool,
+                correction: int) -> Array:
+        xp = backend.namespace(a)
+        centered = a - xp.mean(a, axis=axes, keepdims=True)
+        divisor = builtins.max(_count(a.shape, axes) - correction, 0)
+        std = xp.sqrt(xp.sum(centered * centered, axis=axes, keepdims=True) / divisor)
+        ctx.save_for_backward(centered, std)
+        ctx.divisor = divisor
+        return xp.asarray(std if keepdim else xp.reshape(std, _drop(a.shape, axes)))
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        centered, std = ctx.saved_arrays
+        xp = backend.namespace(centered)
+        if ctx.divisor == 0:  # n <= correction: no deviation to speak of, NaN (as var)
+            scale = xp.full_like(std, math.nan)
+        else:  # d std / dx_i = (x_i - mean) / (d * std), and 0 where std is 0
+            flat = std == 0
+            scale = xp.where(flat, 0.0, 1.0 / (xp.where(flat, 1.0, std) * ctx.divisor))
+        return xp.reshape(grad_out, std.shape) * centered * scale
 
 
 class LogSumExp(Function):
@@ -149,21 +207,110 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Mean.apply(a, _axes(a, dim, keepdim, "mean"), keepdim)
 
 
-def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The largest value over ``dim`` (values only; ties share the gradient evenly)."""
-    check_numeric(a, "max")
-    return Max.apply(a, _axes(a, dim, keepdim, "max"), keepdim, 1)
+class ValuesIndices(NamedTuple):
+    """What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``torch.return_types``:
+    ``values, indices = x.max(dim=1)``, or ``x.max(1).values``, or ``x.max(1)[0]``."""
+
+    values: Tensor
+    indices: Tensor
 
 
-def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    check_numeric(a, "min")
-    return Max.apply(a, _axes(a, dim, keepdim, "min"), keepdim, -1)
+def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The largest values over ``dim`` (an int, a tuple, or None for all); tied maxima share
+    the gradient evenly."""
+    check_numeric(a, "amax")
+    return Max.apply(a, _axes(a, dim, keepdim, "amax"), keepdim, 1)
 
 
-def var(a: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """Variance; ``correction=1`` is the unbiased (sample) variance, as in PyTorch."""
+def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The smallest values over ``dim``; tied minima share the gradient evenly."""
+    check_numeric(a, "amin")
+    return Max.apply(a, _axes(a, dim, keepdim, "amin"), keepdim, -1)
+
+
+def _extreme(a: Tensor, dim: Any, keepdim: bool, sign: int) -> Any:
+    op = "max" if sign > 0 else "min"
+    check_numeric(a, op)
+    if dim is None or not is_int(dim):  # over all (a tensor), or several dims: amax's values
+        return Max.apply(a, _axes(a, dim, keepdim, op), keepdim, sign)
+    _axes(a, dim, keepdim, op)  # the checks: a tensor, a bool keepdim, elements to compare
+    axis = single_axis(dim, a.ndim, op) if a.ndim else 0
+    xp = backend.namespace(a.data)
+    data = a.data if a.ndim else xp.reshape(a.data, (1,))
+    index = (xp.argmax if sign > 0 else xp.argmin)(data, axis=axis, keepdims=True)
+    if a.ndim == 0:  # a 0-d tensor: its one value, at index 0
+        index = xp.reshape(index, ())
+        return ValuesIndices(a * 1, Tensor._make(index))
+    values = MaxAlongDim.apply(a, index, axis, keepdim, sign)
+    indices = index if keepdim else xp.reshape(index, values.shape)
+    return ValuesIndices(values, Tensor._make(indices))
+
+
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The largest value (``dim=None``), or over one ``dim`` the pair ``(values, indices)``,
+    as in PyTorch; the gradient goes to the element returned (the first of a tie). Over a
+    tuple of dims, the values only (PyTorch's ``amax``; see :func:`amax`)."""
+    return _extreme(a, dim, keepdim, 1)
+
+
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The smallest value, or over one ``dim`` the pair ``(values, indices)``: see max."""
+    return _extreme(a, dim, keepdim, -1)
+
+
+def _arg(a: Tensor, dim: Any, keepdim: bool, sign: int) -> Tensor:
+    op = "argmax" if sign > 0 else "argmin"
+    check_numeric(a, op)
+    _axes(a, dim, keepdim, op)
+    xp = backend.namespace(a.data)
+    find = xp.argmax if sign > 0 else xp.argmin
+    if dim is None:  # the index in the flattened tensor
+        index = find(xp.reshape(a.data, (-1,)), axis=0)
+        return Tensor._make(xp.reshape(index, (1,) * a.ndim if keepdim else ()))
+    if a.ndim == 0:
+        int64 = backend.device_of(a.data).dtype(backend.int64)
+        return Tensor._make(xp.zeros((), dtype=int64, device=a.data.device))
+    return Tensor._make(find(a.data, axis=single_axis(dim, a.ndim, op), keepdims=keepdim))
+
+
+def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest value (in the flattened tensor when ``dim`` is None), the
+    first of a tie; an int64 tensor outside the graph."""
+    return _arg(a, dim, keepdim, 1)
+
+
+def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest value: see argmax."""
+    return _arg(a, dim, keepdim, -1)
+
+
+def _correction(unbiased: Any, correction: Any, op: str) -> int:
+    """PyTorch's two spellings: ``unbiased`` (True: divide by n - 1) or ``correction``."""
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: give unbiased or correction, not both")
+    if unbiased is not None and not isinstance(unbiased, bool):
+        raise TypeError(f"{op}: unbiased must be True or False, got {unbiased!r} (the "
+                        "signature is (dim, unbiased, keepdim), as PyTorch's)")
+    if correction is None:
+        return 0 if unbiased is False else 1
+    return correction
+
+
+def var(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """Variance; unbiased (divided by n - 1) unless ``unbiased=False`` or ``correction=0``,
+    as in PyTorch (whose third positional argument is also ``unbiased``)."""
     check_floating(a, "var")
+    correction = _correction(unbiased, correction, "var")
     return Var.apply(a, _axes(a, dim, keepdim, "var"), keepdim, correction)
+
+
+def std(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """Standard deviation, ``sqrt(var)``, with var's arguments (unbiased by default)."""
+    check_floating(a, "std")
+    correction = _correction(unbiased, correction, "std")
+    return Std.apply(a, _axes(a, dim, keepdim, "std"), keepdim, correction)
 
 
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:

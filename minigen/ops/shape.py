@@ -223,7 +223,8 @@ def expand(a: Tensor, shape: Sequence[int]) -> Tensor:
 
 def getitem(a: Tensor, key: Any) -> Tensor:
     """Indexing. Basic keys (ints, slices, ``None``, ``...``) as in NumPy; an integer tensor or
-    list selects along one axis (``x[idx]``, ``x[:, idx]``), repeated indices allowed."""
+    list selects along one axis (``x[idx]``, ``x[:, idx]``), repeated indices allowed; a
+    boolean mask keeps the elements where it is True (``x[x > 0]``, ``x[:, mask]``)."""
     check_tensor(a, "getitem")
     parts = key if isinstance(key, tuple) else (key,)
     arrays = [i for i, k in enumerate(parts) if _is_index_array(k)]
@@ -232,22 +233,23 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     axis = arrays[0]
     rest = parts[:axis] + parts[axis + 1:]
     if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
-        raise IndexError("minigen supports one integer index array, with ':' for every other "
-                         f"dimension (x[idx] or x[:, idx]); got {key!r}")
-    if len(parts) > a.ndim:  # (every other part is ':' here, one per dimension)
-        raise IndexError(f"too many indices for a tensor of shape {a.shape}: {key!r}")
+        raise IndexError("minigen supports one index array (integers or a boolean mask), "
+                         f"with ':' for every other dimension (x[idx] or x[:, idx]); got "
+                         f"{key!r}")
     index = parts[axis]
     if isinstance(index, Tensor):
         index = index.data
-    elif not hasattr(index, "shape"):
+    if hasattr(index, "dtype") and backend.dtype_of(index) == backend.bool_:
+        return _masked(a, axis, index, len(parts))  # a mask may cover several dimensions
+    if len(parts) > a.ndim:  # (every other part is ':' here, one per dimension)
+        raise IndexError(f"too many indices for a tensor of shape {a.shape}: {key!r}")
+    if not hasattr(index, "shape"):
         if not all(is_int(i) for i in index):
             raise IndexError(f"an index list must hold ints, got {index!r}")
         index = backend.asarray(list(index), backend.int64, a.device)
     if index.ndim != 1:
         raise IndexError(f"an index array must be 1-D, got shape {tuple(index.shape)}")
     xp = backend.namespace(index)
-    if backend.dtype_of(index).name == "bool":
-        raise IndexError("boolean masks are not supported as indices: use minigen.where")
     if backend.dtype_of(index).is_floating_point:
         raise IndexError(f"an index array must hold integers, got {backend.dtype_of(index)}")
     if backend.device_of(index) != a.device:
@@ -258,6 +260,23 @@ def getitem(a: Tensor, key: Any) -> Tensor:
         raise IndexError(f"index out of range for dimension {axis} of size {n}")
     index = xp.where(index < 0, index + n, index)
     return GetItem.apply(a, None, axis, index)
+
+
+def _masked(a: Tensor, axis: int, mask: Array, parts: int) -> Tensor:
+    """``a[mask]`` (or ``a[:, mask]``...): a boolean mask covering dims ``axis`` to
+    ``axis + mask.ndim - 1`` keeps the elements where it is True, those dims merged into one,
+    as in NumPy and PyTorch. A gather of the True positions, so the gradient scatters back."""
+    k = mask.ndim
+    if tuple(mask.shape) != a.shape[axis:axis + k] or parts - 1 + k > a.ndim:
+        raise IndexError(f"a boolean mask of shape {tuple(mask.shape)} at dim {axis} does not "
+                         f"match a tensor of shape {a.shape}")
+    if backend.device_of(mask) != a.device:
+        raise DeviceError(f"the mask is on {backend.device_of(mask)}, the tensor on "
+                          f"{a.device}: move one with .to()")
+    merged = reshape(a, a.shape[:axis] + (math.prod(mask.shape),) + a.shape[axis + k:])
+    xp = backend.namespace(mask)
+    (positions,) = xp.nonzero(xp.reshape(mask, (-1,)))
+    return GetItem.apply(merged, None, axis, positions)
 
 
 def _basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
