@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 import minigen
 from minigen import backend
 from minigen.errors import ShapeError
-from minigen.ops.conv import (
-    conv2d,
+from minigen.ops.conv import conv2d, conv_transpose2d
+from minigen.ops.conv_geometry import (
     conv2d_output_size,
-    conv_transpose2d,
     conv_transpose2d_output_padding,
     conv_transpose2d_output_size,
 )

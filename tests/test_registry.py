@@ -24,7 +24,9 @@ TESTS = Path(__file__).parent
 # test_ops_nn.py cover one by one (COVERED_FUNCTIONS); ops defined elsewhere (conv,
 # normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
-                    ("elementwise", "reductions", "shape", "linalg", "activations", "losses")}
+                    ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
+                     "activations", "losses")}
+CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 
 def _import_all_of_minigen() -> None:
@@ -91,6 +93,15 @@ def test_no_two_ops_share_a_name():
     _import_all_of_minigen()
     names = [c.__name__ for c in _all_subclasses(Function) if c.__module__.startswith("minigen.")]
     assert sorted(set(names)) == sorted(names), "two minigen Function classes share a name"
+
+
+def test_every_op_module_is_held_to_a_check():
+    """A new op module (or one split off another) must join FUNCTION_MODULES or
+    CLASS_CHECK_ONLY, else its functions would drop out of the check below unnoticed."""
+    modules = {f"minigen.ops.{info.name}" for info in pkgutil.iter_modules(minigen.ops.__path__)
+               if not info.name.startswith("_")}
+    assert modules == FUNCTION_MODULES | CLASS_CHECK_ONLY, modules ^ (FUNCTION_MODULES |
+                                                                    CLASS_CHECK_ONLY)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in minigen.ops.__all__

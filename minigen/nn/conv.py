@@ -25,15 +25,8 @@ from minigen.errors import ShapeError
 from minigen.nn import init
 from minigen.nn.layers import _check_sizes, _empty
 from minigen.nn.module import Module
+from minigen.ops.conv_geometry import pair
 from minigen.tensor import Tensor
-
-
-def _pair(value: Any, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, int) for v in pair)):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return tuple(pair)  # type: ignore[return-value]
 
 
 class _ConvNd(Module):
@@ -49,9 +42,9 @@ class _ConvNd(Module):
             raise NotImplementedError("only padding_mode='zeros' is supported")
         _check_sizes(type(self).__name__, in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.dilation = _pair(dilation, "dilation")
+        self.kernel_size = pair(kernel_size, "kernel_size", 1)
+        self.stride = pair(stride, "stride", 1)
+        self.dilation = pair(dilation, "dilation", 1)
         if isinstance(padding, str) and not self.transposed:  # PyTorch's "valid" and "same"
             if padding not in ("valid", "same"):
                 raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', "
@@ -61,7 +54,7 @@ class _ConvNd(Module):
                                  f"input's size), got stride {self.stride}")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding")
+            self.padding = pair(padding, "padding", 0)
         pads = (0, 0) if isinstance(self.padding, str) else self.padding
         if min(self.kernel_size + self.stride + self.dilation) < 1 or min(pads) < 0:
             raise ValueError(f"{type(self).__name__}: kernel_size, stride and dilation must be "
@@ -167,7 +160,7 @@ class ConvTranspose2d(_ConvNd):
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None):
-        self.output_padding = _pair(output_padding, "output_padding")
+        self.output_padding = pair(output_padding, "output_padding", 0)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
         self._check_output_padding(self.output_padding)

@@ -11,32 +11,27 @@ from minigen.ops.activations import (
     softplus,
     tanh,
 )
-from minigen.ops.conv import (
-    conv2d,
+from minigen.ops.arithmetic import add, div, mul, neg, pow, sub
+from minigen.ops.conv import conv2d, conv_transpose2d
+from minigen.ops.conv_geometry import (
     conv2d_output_size,
-    conv_transpose2d,
     conv_transpose2d_output_padding,
     conv_transpose2d_output_size,
 )
 from minigen.ops.elementwise import (
     abs,
-    add,
     astype,
     clamp,
-    div,
     exp,
     log,
     log1p,
     maximum,
     minimum,
-    mul,
-    neg,
-    pow,
     sqrt,
-    sub,
     to_device,
     where,
 )
+from minigen.ops.indexing import getitem
 from minigen.ops.linalg import linear, matmul
 from minigen.ops.losses import (
     binary_cross_entropy,
@@ -63,7 +58,6 @@ from minigen.ops.shape import (
     cat,
     expand,
     flatten,
-    getitem,
     pad,
     permute,
     reshape,

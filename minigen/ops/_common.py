@@ -13,6 +13,11 @@ from minigen.tensor import Tensor
 _SCALARS = (int, float, bool)
 
 
+def namespace_of(*operands: Any) -> Any:
+    """The array namespace of the first operand that is an array (the others may be numbers)."""
+    return backend.namespace(next(a for a in operands if hasattr(a, "shape")))
+
+
 def operand(x: Any) -> Any:
     """Tensors and Python numbers pass through; arrays (a NumPy array, say) become tensors.
 

@@ -29,11 +29,17 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import check_floating, check_tensor, is_int
+from minigen.ops.conv_geometry import (
+    Pair,
+    check_arguments,
+    check_groups,
+    conv2d_output_size,
+    conv_transpose2d_output_size,
+    pair,
+    spec,
+    string_padding,
+)
 from minigen.tensor import Tensor
-
-Pair = tuple[int, int]
-
 
 # ------------------------------------------------------------------ im2col / col2im
 
@@ -188,113 +194,6 @@ class ConvTranspose2d(Function):
         return grad_x, grad_w, grad_b
 
 
-# ------------------------------------------------------------------ sizes and checks
-
-
-def _pair(value: Any, name: str, low: int) -> Pair:
-    pair = (value, value) if is_int(value) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(is_int(v) and v >= low for v in pair)):
-        raise ValueError(f"{name} must be an int >= {low} or a pair of them, got {value!r}")
-    return tuple(int(v) for v in pair)  # type: ignore[return-value]
-
-
-def _spec(stride: Any, padding: Any, dilation: Any) -> tuple[Pair, Pair, Pair]:
-    return _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation,
-                                                                         "dilation", 1)
-
-
-def conv2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                       dilation: Any = 1) -> Pair:
-    """(H_out, W_out) of conv2d: ``floor((H + 2p - d(k - 1) - 1) / s) + 1`` per axis."""
-    size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
-    s, p, d = _spec(stride, padding, dilation)
-    return tuple((size[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in (0, 1))
-
-
-def conv_transpose2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1,
-                                 padding: Any = 0, output_padding: Any = 0,
-                                 dilation: Any = 1) -> Pair:
-    """(H_out, W_out) of conv_transpose2d: ``(H - 1)s - 2p + d(k - 1) + output_padding + 1``."""
-    size, k = _pair(input_size, "input_size", 0), _pair(kernel_size, "kernel_size", 1)
-    (s, p, d), op = _spec(stride, padding, dilation), _pair(output_padding, "output_padding", 0)
-    return tuple((size[a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1 for a in (0, 1))
-
-
-def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_size: Any,
-                                    stride: Any = 1, padding: Any = 0,
-                                    dilation: Any = 1) -> Pair:
-    """The ``output_padding`` that makes conv_transpose2d map ``input_size`` (H, W) to
-    ``output_size`` ((H, W) or a whole (N, C, H, W) shape). As in PyTorch's
-    ``output_size=``, the result is below the stride (``output_padding`` itself may go up to
-    max(stride, dilation) - 1); a ShapeError names the sizes that can be reached."""
-    s, _, d = _spec(stride, padding, dilation)
-    low = conv_transpose2d_output_size(input_size, kernel_size, s, padding, 0, d)
-    if isinstance(output_size, (tuple, list)):
-        output_size = tuple(output_size)[-2:]
-    want = _pair(output_size, "output_size", 1)
-    for a in (0, 1):
-        top = low[a] + s[a] - 1
-        if not low[a] <= want[a] <= top:
-            raise ShapeError(
-                f"conv_transpose2d cannot make size {want[a]} on axis {a} from "
-                f"{_pair(input_size, 'input_size', 0)[a]} (kernel {kernel_size}, stride "
-                f"{stride}, padding {padding}, dilation {dilation}): it reaches "
-                f"{low[a]}..{top} with output_padding 0..{top - low[a]}")
-    return (want[0] - low[0], want[1] - low[1])
-
-
-def _check(input: Any, weight: Any, bias: Any, op: str, transposed: bool) -> None:
-    """Tensors, a float input, a 4-D weight, and channel counts that fit (naming both)."""
-    for t in (input, weight) if bias is None else (input, weight, bias):
-        check_tensor(t, op)
-    check_floating(input, op)
-    layout = "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)"
-    if weight.ndim != 4 or 0 in weight.shape:
-        raise ShapeError(f"{op} expected weight of shape {layout} with no size 0, got "
-                         f"{weight.shape}")
-    c_in, c_out = weight.shape[:2] if transposed else weight.shape[1::-1]
-    if input.ndim != 4 or input.shape[1] != c_in:
-        what = "" if input.ndim != 4 else (
-            f" (the weight {weight.shape} expects {c_in} input channels, the input has "
-            f"{input.shape[1]})")
-        raise ShapeError(f"{op} expected input of shape (N, {c_in}, H, W), got "
-                         f"{input.shape}{what}")
-    if bias is not None and bias.shape != (c_out,):
-        raise ShapeError(f"{op}: bias of shape {bias.shape}, expected ({c_out},) for a weight "
-                         f"of shape {weight.shape}")
-
-
-def _check_groups(groups: Any, op: str) -> None:
-    if groups != 1:
-        raise NotImplementedError(f"{op}: grouped convolutions (groups={groups!r}) are not "
-                                  "supported, only groups=1")
-
-
-def _string_padding(input: Tensor, kernel: Pair, stride: Any, padding: str,
-                    dilation: Any) -> tuple[Tensor, Pair]:
-    """PyTorch's ``padding="valid"`` (none) and ``padding="same"`` (stride 1 only: the output
-    keeps the input's size). "same" pads d(k - 1) in all per axis, half before and half after;
-    an odd total puts the extra row (column) at the bottom (right), as PyTorch does.
-    Returns the input, padded where it must be, and the symmetric padding left to apply."""
-    if padding == "valid":
-        return input, (0, 0)
-    if padding != "same":
-        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
-                         f"{padding!r}")
-    s, _, d = _spec(stride, 0, dilation)
-    if s != (1, 1):
-        raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {s}")
-    totals = [d[a] * (kernel[a] - 1) for a in (0, 1)]
-    low = (totals[0] // 2, totals[1] // 2)
-    extra = (totals[0] - 2 * low[0], totals[1] - 2 * low[1])  # 0 or 1 per axis
-    if extra != (0, 0):
-        from minigen.ops.shape import pad  # (a sibling op module)
-
-        input = pad(input, (0, extra[1], 0, extra[0]))
-    return input, low
-
-
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) as im2col + one GEMM.
@@ -317,12 +216,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> conv2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
-    _check_groups(groups, "conv2d")
-    _check(input, weight, bias, "conv2d", transposed=False)
+    check_groups(groups, "conv2d")
+    check_arguments(input, weight, bias, "conv2d", transposed=False)
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
-        input, padding = _string_padding(input, kernel, stride, padding, dilation)
-    s, p, d = _spec(stride, padding, dilation)
+        input, padding = string_padding(input, kernel, stride, padding, dilation)
+    s, p, d = spec(stride, padding, dilation)
     for a in (0, 1):
         reach, room = d[a] * (kernel[a] - 1) + 1, input.shape[2 + a] + 2 * p[a]
         if reach > room:
@@ -358,9 +257,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     >>> conv_transpose2d(x, w, stride=2, padding=1).shape
     (8, 64, 14, 14)
     """
-    _check_groups(groups, "conv_transpose2d")
-    (s, p, d), op = _spec(stride, padding, dilation), _pair(output_padding, "output_padding", 0)
-    _check(input, weight, bias, "conv_transpose2d", transposed=True)
+    check_groups(groups, "conv_transpose2d")
+    (s, p, d), op = spec(stride, padding, dilation), pair(output_padding, "output_padding", 0)
+    check_arguments(input, weight, bias, "conv_transpose2d", transposed=True)
     if any(op[a] >= s[a] and op[a] >= d[a] for a in (0, 1)):
         raise ShapeError(
             f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "

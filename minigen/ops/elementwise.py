@@ -1,5 +1,7 @@
-"""Elementwise ops. Each backward returns gradients of the broadcast output's shape; the engine
-sums them back down to each input's shape (see ``autograd._unbroadcast``)."""
+"""Elementwise functions: exp, log, log1p, sqrt, abs, maximum, minimum, where, clamp, and the
+moves between devices and dtypes (the arithmetic operators are in
+:mod:`minigen.ops.arithmetic`). Each backward returns gradients of the broadcast output's
+shape; the engine sums them back down to each input's shape (see ``autograd._unbroadcast``)."""
 
 from __future__ import annotations
 
@@ -15,91 +17,9 @@ from minigen.ops._common import (
     check_floating,
     check_numeric,
     check_tensor,
+    namespace_of,
 )
 from minigen.tensor import Tensor
-
-
-def _xp(*arrays: Any) -> Any:
-    return backend.namespace(next(a for a in arrays if hasattr(a, "shape")))
-
-
-class Add(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array, b: Array) -> Array:
-        return a + b
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
-        return grad_out, grad_out  # d(a+b)/da = d(a+b)/db = 1
-
-
-class Sub(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array, b: Array) -> Array:
-        return a - b
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
-        return grad_out, -grad_out
-
-
-class Mul(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array, b: Array) -> Array:
-        ctx.save_for_backward(a, b)
-        return a * b
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
-        a, b = ctx.saved_arrays
-        grad_a = grad_out * b if ctx.needs_input_grad[0] else None  # d(ab)/da = b
-        grad_b = grad_out * a if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
-
-
-class Div(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array, b: Array) -> Array:
-        ctx.save_for_backward(a, b)
-        return a / b
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
-        a, b = ctx.saved_arrays
-        grad_a = grad_out / b if ctx.needs_input_grad[0] else None
-        grad_b = -grad_out * a / (b * b) if ctx.needs_input_grad[1] else None  # d(a/b)/db
-        return grad_a, grad_b
-
-
-class Neg(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array) -> Array:
-        return -a
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> Array:
-        return -grad_out
-
-
-class Pow(Function):
-    @staticmethod
-    def forward(ctx: Context, a: Array, b: Array) -> Array:
-        out = a**b
-        ctx.save_for_backward(a, b, out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any]:
-        a, b, out = ctx.saved_arrays
-        grad_a = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_a = grad_out * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
-        if ctx.needs_input_grad[1]:
-            xp = _xp(a, b)
-            a = a if hasattr(a, "shape") else xp.full_like(out, a)  # a number: log(0) is -inf
-            # d(a^b)/db = a^b log(a), taken as 0 where a^b is 0 (a = 0: not 0 * -inf = NaN)
-            grad_b = grad_out * xp.where(out == 0, xp.zeros_like(out), out * xp.log(a))
-        return grad_a, grad_b
 
 
 class Exp(Function):
@@ -168,7 +88,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx: Context, a: Array, b: Array) -> Array:
         ctx.save_for_backward(a, b)
-        return _xp(a, b).maximum(a, b)
+        return namespace_of(a, b).maximum(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
@@ -179,7 +99,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx: Context, a: Array, b: Array) -> Array:
         ctx.save_for_backward(a, b)
-        return _xp(a, b).minimum(a, b)
+        return namespace_of(a, b).minimum(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array]:
@@ -189,7 +109,7 @@ class Minimum(Function):
 def _split_by_winner(ctx: Context, grad_out: Array, wins: str) -> tuple[Array, Array]:
     """The gradient goes to the winning input; ties split it evenly (as PyTorch does)."""
     a, b = ctx.saved_arrays
-    xp = _xp(a, b)
+    xp = namespace_of(a, b)
     dtype = grad_out.dtype
     share_a = xp.astype(getattr(xp, wins)(a, b), dtype) + 0.5 * xp.astype(xp.equal(a, b), dtype)
     return grad_out * share_a, grad_out * (1 - share_a)
@@ -199,7 +119,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Context, condition: Array, a: Array, b: Array) -> Array:
         ctx.save_for_backward(condition)
-        return _xp(condition).where(condition, a, b)
+        return namespace_of(condition).where(condition, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[None, Array, Array]:
@@ -252,47 +172,6 @@ class AsType(Function):
 
 
 # ------------------------------------------------------------------------- functions
-
-
-def add(a: Any, b: Any) -> Tensor:
-    """``a + b`` with broadcasting."""
-    return Add.apply(*binary_operands(a, b, "add"))
-
-
-def sub(a: Any, b: Any) -> Tensor:
-    return Sub.apply(*binary_operands(a, b, "sub"))
-
-
-def mul(a: Any, b: Any) -> Tensor:
-    return Mul.apply(*binary_operands(a, b, "mul"))
-
-
-def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` with broadcasting (true division: at least one operand must be floating)."""
-    a, b = binary_operands(a, b, "div")
-    if not any(isinstance(t, float) or (isinstance(t, Tensor) and t.dtype.is_floating_point)
-               for t in (a, b)):
-        raise DTypeError("div of integers would silently give float64: convert a tensor "
-                         "with .float() first")
-    return Div.apply(a, b)
-
-
-def neg(a: Tensor) -> Tensor:
-    check_tensor(a, "neg")
-    check_numeric(a, "neg")
-    return Neg.apply(a)
-
-
-def pow(a: Any, b: Any) -> Tensor:
-    """``a ** b``; either may be a number."""
-    a, b = binary_operands(a, b, "pow")
-    if not any(isinstance(t, float) or (isinstance(t, Tensor) and t.dtype.is_floating_point)
-               for t in (a, b)):  # integers only: a negative power is a fraction
-        negative = b < 0 if isinstance(b, int) else bool(_xp(b.data).any(b.data < 0))
-        if negative:
-            raise ValueError("pow: integers to negative integer powers are not integers: "
-                             "convert the base with .float() first")
-    return Pow.apply(a, b)
 
 
 def exp(a: Tensor) -> Tensor:

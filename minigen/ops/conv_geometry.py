@@ -1,0 +1,119 @@
+"""The geometry of a convolution: output sizes, padding, and the checks that name a bad shape.
+
+``conv2d_output_size`` and its transposed twin are the formulas lesson 03 derives; the rest
+turns the arguments a user may write (an int or a pair, ``padding="same"``) into the pairs the
+ops in :mod:`minigen.ops.conv` compute with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen.errors import ShapeError
+from minigen.ops._common import check_floating, check_tensor, is_int
+from minigen.ops.shape import pad
+from minigen.tensor import Tensor
+
+Pair = tuple[int, int]
+
+
+def pair(value: Any, name: str, low: int) -> Pair:
+    pair = (value, value) if is_int(value) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(is_int(v) and v >= low for v in pair)):
+        raise ValueError(f"{name} must be an int >= {low} or a pair of them, got {value!r}")
+    return tuple(int(v) for v in pair)  # type: ignore[return-value]
+
+
+def spec(stride: Any, padding: Any, dilation: Any) -> tuple[Pair, Pair, Pair]:
+    return pair(stride, "stride", 1), pair(padding, "padding", 0), pair(dilation,
+                                                                         "dilation", 1)
+
+
+def conv2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                       dilation: Any = 1) -> Pair:
+    """(H_out, W_out) of conv2d: ``floor((H + 2p - d(k - 1) - 1) / s) + 1`` per axis."""
+    size, k = pair(input_size, "input_size", 0), pair(kernel_size, "kernel_size", 1)
+    s, p, d = spec(stride, padding, dilation)
+    return tuple((size[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in (0, 1))
+
+
+def conv_transpose2d_output_size(input_size: Any, kernel_size: Any, stride: Any = 1,
+                                 padding: Any = 0, output_padding: Any = 0,
+                                 dilation: Any = 1) -> Pair:
+    """(H_out, W_out) of conv_transpose2d: ``(H - 1)s - 2p + d(k - 1) + output_padding + 1``."""
+    size, k = pair(input_size, "input_size", 0), pair(kernel_size, "kernel_size", 1)
+    (s, p, d), op = spec(stride, padding, dilation), pair(output_padding, "output_padding", 0)
+    return tuple((size[a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1 for a in (0, 1))
+
+
+def conv_transpose2d_output_padding(input_size: Any, output_size: Any, kernel_size: Any,
+                                    stride: Any = 1, padding: Any = 0,
+                                    dilation: Any = 1) -> Pair:
+    """The ``output_padding`` that makes conv_transpose2d map ``input_size`` (H, W) to
+    ``output_size`` ((H, W) or a whole (N, C, H, W) shape). As in PyTorch's
+    ``output_size=``, the result is below the stride (``output_padding`` itself may go up to
+    max(stride, dilation) - 1); a ShapeError names the sizes that can be reached."""
+    s, _, d = spec(stride, padding, dilation)
+    low = conv_transpose2d_output_size(input_size, kernel_size, s, padding, 0, d)
+    if isinstance(output_size, (tuple, list)):
+        output_size = tuple(output_size)[-2:]
+    want = pair(output_size, "output_size", 1)
+    for a in (0, 1):
+        top = low[a] + s[a] - 1
+        if not low[a] <= want[a] <= top:
+            raise ShapeError(
+                f"conv_transpose2d cannot make size {want[a]} on axis {a} from "
+                f"{pair(input_size, 'input_size', 0)[a]} (kernel {kernel_size}, stride "
+                f"{stride}, padding {padding}, dilation {dilation}): it reaches "
+                f"{low[a]}..{top} with output_padding 0..{top - low[a]}")
+    return (want[0] - low[0], want[1] - low[1])
+
+
+def check_arguments(input: Any, weight: Any, bias: Any, op: str, transposed: bool) -> None:
+    """Tensors, a float input, a 4-D weight, and channel counts that fit (naming both)."""
+    for t in (input, weight) if bias is None else (input, weight, bias):
+        check_tensor(t, op)
+    check_floating(input, op)
+    layout = "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)"
+    if weight.ndim != 4 or 0 in weight.shape:
+        raise ShapeError(f"{op} expected weight of shape {layout} with no size 0, got "
+                         f"{weight.shape}")
+    c_in, c_out = weight.shape[:2] if transposed else weight.shape[1::-1]
+    if input.ndim != 4 or input.shape[1] != c_in:
+        what = "" if input.ndim != 4 else (
+            f" (the weight {weight.shape} expects {c_in} input channels, the input has "
+            f"{input.shape[1]})")
+        raise ShapeError(f"{op} expected input of shape (N, {c_in}, H, W), got "
+                         f"{input.shape}{what}")
+    if bias is not None and bias.shape != (c_out,):
+        raise ShapeError(f"{op}: bias of shape {bias.shape}, expected ({c_out},) for a weight "
+                         f"of shape {weight.shape}")
+
+
+def check_groups(groups: Any, op: str) -> None:
+    if groups != 1:
+        raise NotImplementedError(f"{op}: grouped convolutions (groups={groups!r}) are not "
+                                  "supported, only groups=1")
+
+
+def string_padding(input: Tensor, kernel: Pair, stride: Any, padding: str,
+                    dilation: Any) -> tuple[Tensor, Pair]:
+    """PyTorch's ``padding="valid"`` (none) and ``padding="same"`` (stride 1 only: the output
+    keeps the input's size). "same" pads d(k - 1) in all per axis, half before and half after;
+    an odd total puts the extra row (column) at the bottom (right), as PyTorch does.
+    Returns the input, padded where it must be, and the symmetric padding left to apply."""
+    if padding == "valid":
+        return input, (0, 0)
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+                         f"{padding!r}")
+    s, _, d = spec(stride, 0, dilation)
+    if s != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {s}")
+    totals = [d[a] * (kernel[a] - 1) for a in (0, 1)]
+    low = (totals[0] // 2, totals[1] // 2)
+    extra = (totals[0] - 2 * low[0], totals[1] - 2 * low[1])  # 0 or 1 per axis
+    if extra != (0, 0):
+        input = pad(input, (0, extra[1], 0, extra[0]))
+    return input, low
