@@ -13,7 +13,8 @@ from typing import Any
 from minigen import backend
 from minigen.backend import Array, Device, DType
 from minigen.errors import DTypeError, ShapeError
-from minigen.tensor import Tensor, _shape_args
+from minigen.tensor import Tensor
+from minigen.tensor_methods import shape_args
 
 
 def _leaf(data: Array, requires_grad: bool) -> Tensor:
@@ -81,7 +82,7 @@ def _is_python_floats(data: Any) -> bool:
 def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,
           requires_grad: bool) -> Tensor:
     dev, dt = backend.device(device), backend.as_dtype(dtype)
-    shape = _shape_args(tuple(shape))
+    shape = shape_args(tuple(shape))
     if dev.type == "cuda":
         with dev.native:
             array = dev.xp.full(shape, value, dtype=dev.dtype(dt))
@@ -110,14 +111,14 @@ def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
           generator: backend.Generator | None = None) -> Tensor:
     """Standard normal samples from the device's seeded generator (``manual_seed``)."""
     gen = generator or backend.default_generator(device)
-    return _leaf(gen.normal(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
+    return _leaf(gen.normal(shape_args(shape), backend.as_dtype(dtype)), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: backend.Generator | None = None) -> Tensor:
     """Uniform samples on [0, 1) from the device's seeded generator."""
     gen = generator or backend.default_generator(device)
-    return _leaf(gen.uniform(_shape_args(shape), backend.as_dtype(dtype)), requires_grad)
+    return _leaf(gen.uniform(shape_args(shape), backend.as_dtype(dtype)), requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,

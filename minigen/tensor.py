@@ -6,16 +6,16 @@ functions (``tensor``, ``zeros``, ``randn``...) are in :mod:`minigen.creation`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import TensorCore
 from minigen.backend import Device, DType
 from minigen.errors import DeviceError, DTypeError, GraphError
+from minigen.tensor_methods import TensorMethods
 
 
-class Tensor(TensorCore):
+class Tensor(TensorCore, TensorMethods):
     """An n-dimensional array with an optional gradient.
 
     Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),
@@ -276,120 +276,6 @@ class Tensor(TensorCore):
 
     def __int__(self) -> int:
         return int(self.item())
-
-    # ---------------------------------------------------------------- methods -> ops
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _ops.sum(self, dim, keepdim)
-
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _ops.mean(self, dim, keepdim)
-
-    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
-        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
-        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """The largest value, or over one ``dim`` the pair (values, indices), as PyTorch."""
-        return _ops.max(self, dim, keepdim)
-
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _ops.min(self, dim, keepdim)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _ops.amax(self, dim, keepdim)
-
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _ops.amin(self, dim, keepdim)
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _ops.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _ops.argmin(self, dim, keepdim)
-
-    def exp(self) -> Tensor:
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        return _ops.log(self)
-
-    def log1p(self) -> Tensor:
-        return _ops.log1p(self)
-
-    def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return _ops.abs(self)
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return _ops.clamp(self, min, max)
-
-    clip = clamp  # PyTorch's alias
-
-    def pow(self, exponent: Any) -> Tensor:
-        return _ops.pow(self, exponent)
-
-    def neg(self) -> Tensor:
-        return _ops.neg(self)
-
-    def relu(self) -> Tensor:
-        return _ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        return _ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        return _ops.tanh(self)
-
-    def softmax(self, dim: int) -> Tensor:
-        return _ops.softmax(self, dim)
-
-    def log_softmax(self, dim: int) -> Tensor:
-        return _ops.log_softmax(self, dim)
-
-    def matmul(self, other: Tensor) -> Tensor:
-        return _ops.matmul(self, other)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return _ops.reshape(self, _shape_args(shape))
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _ops.flatten(self, start_dim, end_dim)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return _ops.permute(self, _shape_args(dims))
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _ops.transpose(self, dim0, dim1)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return _ops.unsqueeze(self, dim)
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        return _ops.squeeze(self, dim)
-
-    def expand(self, *shape: Any) -> Tensor:
-        return _ops.expand(self, _shape_args(shape))
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        return _ops.expand(self, other.shape)
-
-
-def _shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 def _is_dtype(name: str) -> bool:

@@ -1,0 +1,137 @@
+"""The Tensor's named methods: ``x.sum(1)``, ``x.exp()``, ``x.reshape(2, 3)``... Each forwards
+to the op of the same name in :mod:`minigen.ops`, where its forward and backward are.
+
+:class:`~minigen.tensor.Tensor` inherits them, so that ``tensor.py`` holds what a tensor *is*
+(its array, its facts, conversions, operators) and this file what it can *do*. The ops import
+Tensor, so they cannot be imported here first: each method looks ``minigen.ops`` up when it
+runs, by which time the package is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import minigen
+
+if TYPE_CHECKING:
+    from minigen.tensor import Tensor
+
+
+class TensorMethods:
+    """The methods that forward to :mod:`minigen.ops` (a mixin of :class:`Tensor`)."""
+
+    __slots__ = ()
+
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.mean(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return minigen.ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return minigen.ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest value, or over one ``dim`` the pair (values, indices), as PyTorch."""
+        return minigen.ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return minigen.ops.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.amin(self, dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return minigen.ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.argmin(self, dim, keepdim)
+
+    def exp(self) -> Tensor:
+        return minigen.ops.exp(self)
+
+    def log(self) -> Tensor:
+        return minigen.ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return minigen.ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return minigen.ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return minigen.ops.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return minigen.ops.clamp(self, min, max)
+
+    clip = clamp  # PyTorch's alias
+
+    def pow(self, exponent: Any) -> Tensor:
+        return minigen.ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return minigen.ops.neg(self)
+
+    def relu(self) -> Tensor:
+        return minigen.ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return minigen.ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return minigen.ops.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return minigen.ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return minigen.ops.log_softmax(self, dim)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return minigen.ops.matmul(self, other)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return minigen.ops.reshape(self, shape_args(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return minigen.ops.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return minigen.ops.permute(self, shape_args(dims))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return minigen.ops.transpose(self, dim0, dim1)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return minigen.ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return minigen.ops.squeeze(self, dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return minigen.ops.expand(self, shape_args(shape))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return minigen.ops.expand(self, other.shape)
+
+
+def shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
