@@ -31,14 +31,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="seeds everything (default 0)")
         p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
         p.add_argument("--data", default=None, metavar="DIR",
-                       help="a folder with the MNIST files, or 'sample' for the bundled "
-                            "sample (default: full MNIST if found, else the sample)")
+                       help="a folder with the data set's IDX files, or 'sample' for the "
+                            "bundled MNIST sample (default: the usual places; for MNIST, "
+                            "full MNIST if found, else the sample)")
         p.add_argument("--quick", action="store_true",
                        help="a smoke run: a slice of the data, 2 epochs")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     train = commands.add_parser("train", help="train one model of the report")
     train.add_argument("model", choices=["gan", "dcgan", "vae"])
+    train.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"],
+                       help="the digits (default) or Fashion-MNIST (found where Debian's "
+                            "dataset-fashion-mnist puts it, or give --data DIR)")
     train.add_argument("--epochs", type=positive_int,
                        help="default: 100 gan, 20 dcgan, 30 vae")
     train.add_argument("--batch-size", type=positive_int, help="default: 64 GANs, 128 vae")
@@ -154,10 +158,12 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         resume=args.resume, quick=args.quick, progress=not args.no_progress,
         resume_command=_resume_command(args, argv), latent_dim=args.latent_dim,
         posterior=args.posterior, k=args.k, saturating=args.saturating,
-        real_label=args.real_label, d_dropout=args.d_dropout, d_batch_norm=args.d_batch_norm)
+        real_label=args.real_label, d_dropout=args.d_dropout, d_batch_norm=args.d_batch_norm,
+        dataset=args.dataset)
     numbers = ", ".join(f"{k} {v:.4g}" for k, v in summary.items()
                         if isinstance(v, float) and k not in ("lr", "time", "cpu_seconds"))
-    print(f"{args.model}: {summary['epochs']} epochs on {summary['data']} data: "
+    print(f"{args.model}: {summary['epochs']} epochs on {summary['dataset']} "
+          f"({summary['train_images']} images, from {summary['data']}): "
           f"{numbers}. Figures and checkpoint in {summary['out']}/")
     return 0
 

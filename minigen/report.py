@@ -15,7 +15,7 @@ from typing import Any
 
 import minigen
 from minigen import backend, viz
-from minigen.data import MNIST, DataLoader
+from minigen.data import MNIST, DataLoader, FashionMNIST
 from minigen.models import VAE, dcgan, gan
 from minigen.train import train_gan, train_vae
 
@@ -29,16 +29,23 @@ PRESETS: dict[str, dict[str, Any]] = {
 QUICK = {"epochs": 2, "train_size": 256, "test_size": 200}
 
 
-def load_data(name: str, data: str | None, quick: bool) -> tuple[Any, Any, str]:
+DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST}
+
+
+def load_data(name: str, data: str | None, quick: bool,
+              dataset: str = "mnist") -> tuple[Any, Any, str]:
     """(train, test, source): tuples (images, labels) of NumPy arrays, GAN images in [-1, 1].
 
-    ``data`` is a folder with the MNIST files, "sample" for the bundled sample, or None for
-    minigen's search order (full MNIST if found, else the bundled sample).
+    ``dataset`` is "mnist" or "fashion-mnist"; ``data`` a folder with its files, "sample" for
+    the bundled MNIST sample, or None for minigen's search order (for MNIST: full MNIST if
+    found, else the bundled sample).
     """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
     source = "sample" if data == "sample" else "auto"
     root = None if data in (None, "sample") else data
     pixel_range = (0.0, 1.0) if name.startswith("vae") else (-1.0, 1.0)
-    splits = [MNIST(root, split, source=source, pixel_range=pixel_range)
+    splits = [DATASETS[dataset](root, split, source=source, pixel_range=pixel_range)
               for split in ("train", "test")]
     arrays = [(s.images, s.labels) for s in splits]
     if quick:
@@ -86,13 +93,14 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
                 lr: float | None = None, seed: int = 0, device: str = "cpu",
                 data: str | None = None, out: str | os.PathLike | None = None,
                 resume: str | None = None, quick: bool = False, progress: bool = True,
-                resume_command: str | None = None, **options: Any) -> dict[str, Any]:
+                resume_command: str | None = None, dataset: str = "mnist",
+                **options: Any) -> dict[str, Any]:
     """Train one model of the report and draw its figures; returns a summary of numbers.
 
     ``name`` is "gan", "dcgan" or "vae"; unset settings come from :data:`PRESETS` (or
     :data:`QUICK`). ``options``: ``latent_dim``, ``posterior`` (VAE), ``k``, ``saturating``,
     ``real_label``, ``d_dropout``, ``d_batch_norm`` (GANs). ``resume="auto"`` means the run
-    folder's own checkpoint.
+    folder's own checkpoint. ``dataset``: "mnist" or "fashion-mnist" (see :func:`load_data`).
     """
     kind = "vae" if name == "vae" else "gan"
     preset = PRESETS[name]
@@ -103,11 +111,11 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
     minigen.manual_seed(seed)
     dev = backend.device(device)
     models = {k: m.to(dev) for k, m in build(name, **options).items()}
-    (train_x, train_y), (test_x, test_y), source = load_data(name, data, quick)
+    (train_x, train_y), (test_x, test_y), source = load_data(name, data, quick, dataset)
     loader = DataLoader((train_x, train_y), batch_size, shuffle=True, seed=seed, device=dev)
     started, cpu_started = time.perf_counter(), time.process_time()
     common = dict(epochs=epochs, lr=lr, out=out, seed=seed, resume=resume, progress=progress,
-                  resume_command=resume_command)
+                  resume_command=resume_command, dataset=dataset)
     if kind == "vae":
         test_loader = DataLoader((test_x, test_y), 500, device=dev)
         history = train_vae(models["vae"], loader, test_loader, **common)
@@ -120,7 +128,8 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
                             real_label=real_label, **common)
         gan_figures(models["generator"], out, seed)
     summary = {"model": name, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-               "data": source, "train_images": len(train_x), "device": str(dev),
+               "dataset": dataset, "data": source, "train_images": len(train_x),
+               "device": str(dev),
                "seconds": time.perf_counter() - started,
                "cpu_seconds": time.process_time() - cpu_started, "out": str(out)}
     summary.update({k: v[-1] for k, v in history["epoch"].items() if v})

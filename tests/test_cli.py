@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import minigen
 from minigen.__main__ import _parser, _resume_command, main
+from minigen.data import datasets, write_idx
+from minigen.metrics import SHIPPED_WEIGHTS
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +147,28 @@ def test_evaluate_one_checkpoint_and_name_a_damaged_one(
     assert main(["evaluate", str(run), *scoring]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: ") and "copy.npz: damaged or truncated" in err
+
+
+def test_train_and_evaluate_on_fashion_mnist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture) -> None:
+    """--dataset fashion-mnist: the run says so and remembers it, and evaluate asks for the
+    Fashion-MNIST classifier instead of scoring clothes through the digit classifier."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no trained classifier
+    data = tmp_path / "fashion"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 64), ("test", 32)):
+        images, labels = datasets.SPLITS[split]
+        write_idx(data / f"{images}.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(data / f"{labels}.gz", rng.integers(0, 10, n, dtype=np.uint8))
+    run = tmp_path / "vae"
+    assert main(["train", "vae", "--quick", "--dataset", "fashion-mnist", "--data", str(data),
+                 "--out", str(run), "--no-progress", "--epochs", "1"]) == 0
+    assert "1 epochs on fashion-mnist (64 images, from root)" in capsys.readouterr().out
+    assert minigen.load(run / "checkpoint.npz")["config"]["dataset"] == "fashion-mnist"
+    assert main(["evaluate", str(run), "--samples", "20", "--k", "0"]) == 2
+    assert "train-classifier --dataset fashion-mnist" in capsys.readouterr().err
+    assert main(["evaluate", str(run), "--classifier", str(SHIPPED_WEIGHTS)]) == 2
+    err = capsys.readouterr().err
+    assert "trained on fashion-mnist, but the classifier" in err and "on mnist" in err
+

@@ -208,6 +208,33 @@ def test_a_root_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys)
     assert f"{tmp_path / 'empty'} holds no MNIST train files" in capsys.readouterr().err
 
 
+def test_a_root_that_is_a_file_says_so(tmp_path):
+    _fake_split(tmp_path, 2)
+    with pytest.raises(DataError, match="is a file; pass the folder"):
+        MNIST(tmp_path / "train-images-idx3-ubyte.gz")  # not "does not exist"
+
+
+def test_file_names_with_a_dot_as_in_unofficial_copies_are_found(tmp_path):
+    _fake_split(tmp_path, 5, gz=False)
+    for f in tmp_path.iterdir():  # Kaggle's spelling: train-images.idx3-ubyte
+        f.rename(tmp_path / f.name.replace("-idx", ".idx"))
+    ds = MNIST(tmp_path, source="full")
+    assert (ds.source, len(ds)) == ("root", 5)
+    assert ds.files[0].name == "train-images.idx3-ubyte"
+
+
+def test_a_folder_of_the_other_dataset_is_refused(tmp_path, monkeypatch):
+    """Both are 10 classes of 28x28 images: only the labels' fingerprint tells them apart."""
+    _fake_split(tmp_path, 6)
+    labels = read_idx(tmp_path / "train-labels-idx1-ubyte.gz")
+    monkeypatch.setitem(datasets.LABEL_FINGERPRINTS,
+                        hashlib.sha256(labels.tobytes()).hexdigest(), "fashion-mnist")
+    with pytest.raises(DataError, match=r"holds Fashion-MNIST, not MNIST .*FashionMNIST\(\.\.\.\)"
+                                        r".*--dataset fashion-mnist"):
+        MNIST(tmp_path)
+    assert len(FashionMNIST(tmp_path)) == 6
+
+
 def test_root_may_hold_a_subfolder_named_after_the_dataset(tmp_path):
     _fake_split(tmp_path / "fashion-mnist", 4, split="test", gz=False)  # not gzipped
     ds = FashionMNIST(tmp_path, split="test")
@@ -269,3 +296,5 @@ def test_debian_fashion_mnist(monkeypatch):
         assert ds.images.shape == (n, 1, 28, 28) and ds.labels.shape == (n,)
         np.testing.assert_array_equal(np.bincount(ds.labels), [n // 10] * 10)
         assert 0.0 <= ds.images.min() and ds.images.max() <= 1.0
+    with pytest.raises(DataError, match="holds Fashion-MNIST, not MNIST"):  # real fingerprints
+        MNIST(DEBIAN, split="test")

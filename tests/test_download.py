@@ -88,6 +88,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    monkeypatch.delenv("MINIGEN_MIRROR", raising=False)  # the user's own mirror, if set
 
 
 def _resource(*mirrors: str) -> Resource:
@@ -157,6 +158,23 @@ def test_download_goes_to_minigen_data_when_set(server, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(datasets, "SYSTEM_FOLDERS", {})
     assert MNIST(split="test", download=True, progress=False).folder == tmp_path / "data/mnist"
+
+
+def test_minigen_mirror_replaces_the_built_in_mirrors(server, tmp_path, monkeypatch):
+    """A user's own mirror, e.g. a local copy: MNIST(download=True) needs no code change."""
+    builtin = Resource(mirrors=("https://example.invalid/mnist/",), files=SAMPLE_FILES)
+    monkeypatch.setitem(download.RESOURCES, "mnist", builtin)  # (the guard refuses its host)
+    monkeypatch.setattr(datasets, "SYSTEM_FOLDERS", {})
+    monkeypatch.setenv("MINIGEN_MIRROR", f"{server.url}/missing/ {server.url}/good")
+    test = MNIST(tmp_path, split="test", download=True, progress=False)
+    assert (test.source, len(test)) == ("download", 1000)
+    assert server.requests == ["/missing/" + NAMES[2], "/good/" + NAMES[2],
+                               "/missing/" + NAMES[3], "/good/" + NAMES[3]]
+    monkeypatch.setenv("MINIGEN_MIRROR", f"{server.url}/corrupt/")
+    with pytest.raises(DataError, match="(?s)checksum mismatch.*MINIGEN_MIRROR") as info:
+        MNIST(tmp_path / "again", split="test", download=True, progress=False)
+    assert "example.invalid" not in str(info.value)
+    assert _leftovers(tmp_path / "again") == []
 
 
 # --------------------------------------------------------------------------- failures

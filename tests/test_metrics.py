@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import minigen
 from minigen import backend
-from minigen.data import MNIST, DataLoader
-from minigen.errors import CheckpointError
+from minigen.data import MNIST, DataLoader, FashionMNIST, datasets, write_idx
+from minigen.errors import CheckpointError, DataError
 from minigen.metrics import (
     SHIPPED_WEIGHTS,
     DigitClassifier,
@@ -37,7 +37,7 @@ from minigen.metrics import (
     save_classifier,
     train_classifier,
 )
-from minigen.metrics.classifier import cross_entropy, random_shift
+from minigen.metrics.classifier import cross_entropy, default_weights, random_shift
 from minigen.models import VAE, gan, vae_loss
 from minigen.train import train_gan, train_vae
 
@@ -384,3 +384,36 @@ def test_evaluate_a_gan_run_and_a_vae_run(tmp_path) -> None:
     assert (tmp_path / "scores" / "scores_per_epoch.png").is_file()
     with pytest.raises(CheckpointError, match="no training checkpoint"):
         evaluate_run(tmp_path / "scores", classifier=clf)
+
+
+@pytest.mark.slow
+def test_a_run_is_scored_by_the_classifier_of_its_own_data_set(tmp_path, monkeypatch) -> None:
+    """A Fashion-MNIST run gets the Fashion-MNIST classifier (found by the data set its
+    checkpoint names; real images read from the folder that classifier was trained on, here
+    a folder no search would find), and the digit classifier is refused."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("MINIGEN_DATA", raising=False)
+    monkeypatch.setattr(datasets, "SYSTEM_FOLDERS", {})
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 128), ("test", 64)):
+        images, labels = datasets.SPLITS[split]
+        write_idx(folder / images, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / labels, rng.integers(0, 10, n, dtype=np.uint8))
+    x = FashionMNIST(folder).images[:64]
+    train_vae(VAE(2), DataLoader((x,), 64), epochs=1, out=tmp_path / "run", progress=False,
+              dataset="fashion-mnist")
+    with pytest.raises(CheckpointError, match="train-classifier --dataset fashion-mnist"):
+        evaluate_run(tmp_path / "run", progress=False)
+    with pytest.raises(DataError, match="trained on fashion-mnist, but the classifier"):
+        evaluate_run(tmp_path / "run", classifier=load_classifier(path=SHIPPED_WEIGHTS),
+                     progress=False)
+    train_classifier("fashion-mnist", root=folder, epochs=1, progress=False,
+                     out=default_weights("fashion-mnist"))
+    result = evaluate_run(tmp_path / "run", n_samples=20, k=2, progress=False)
+    assert result["classifier"]["dataset"] == result["dataset"] == "fashion-mnist"
+    assert result["checkpoints"][0]["fd_floor"] > 0
+    table = (tmp_path / "run" / "evaluation" / "scores.md").read_text()
+    assert "(vae, fashion-mnist)" in table and "test accuracy on fashion-mnist" in table
+

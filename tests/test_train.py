@@ -185,6 +185,17 @@ def test_resuming_from_the_wrong_kind_of_run_is_refused(tmp_path: Path) -> None:
         gan_run(tmp_path / "gan", 1, resume=tmp_path / "vae" / "checkpoint.npz")
 
 
+def test_resuming_on_another_data_set_is_refused(tmp_path: Path) -> None:
+    def run(dataset: str, epochs: int, resume=None) -> None:
+        train_vae(VAE(2), DataLoader((images(),), 64), epochs=epochs, out=tmp_path,
+                  progress=False, dataset=dataset, resume=resume)
+
+    run("fashion-mnist", 1)
+    assert minigen.load(tmp_path / "checkpoint.npz")["config"]["dataset"] == "fashion-mnist"
+    with pytest.raises(CheckpointError, match="trained on fashion-mnist; this run loads mnist"):
+        run("mnist", 2, resume=tmp_path / "checkpoint.npz")
+
+
 # ------------------------------------------------------------------ a real process
 
 

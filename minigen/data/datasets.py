@@ -18,6 +18,7 @@ wins; each file may be gzipped or not):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,12 @@ SYSTEM_FOLDERS: dict[str, list[str]] = {  # known places packages install to
     "fashion-mnist": ["/usr/share/datasets/fashion-mnist",
                       "/usr/local/share/datasets/fashion-mnist"],
 }
+# SHA-256 of the label arrays (the bytes after the IDX header) of the full datasets, so that a
+# folder of one dataset given to the other's class is refused (Fashion-MNIST's train, test).
+LABEL_FINGERPRINTS = {
+    "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7": "fashion-mnist",
+    "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9": "fashion-mnist",
+}
 _sample_notice_shown = False
 
 
@@ -49,15 +56,21 @@ def cache_dir(name: str) -> Path:
 
 
 def _split_files(folder: Path, split: str) -> tuple[list[Path], list[str]]:
-    """The split's (images, labels) files found in ``folder``, and the names not found."""
+    """The split's (images, labels) files found in ``folder``, and the names not found.
+
+    Each file may be gzipped or not, and spelled ``train-images.idx3-ubyte`` too (a dot
+    where the canonical name has a dash: how several unofficial copies, Kaggle's among them,
+    name the files).
+    """
     found, missing = [], []
     for base in SPLITS[split]:
-        for candidate in (folder / f"{base}.gz", folder / base):
-            if candidate.is_file():
-                found.append(candidate)
-                break
-        else:
+        names = (base, base.replace("-idx", ".idx"))
+        candidates = [folder / f"{n}{gz}" for n in names for gz in (".gz", "")]
+        hit = next((c for c in candidates if c.is_file()), None)
+        if hit is None:
             missing.append(f"{base}(.gz)")
+        else:
+            found.append(hit)
     return found, missing
 
 
@@ -113,6 +126,13 @@ class _IDXDataset:
         if raw_labels.size and int(raw_labels.max()) >= len(self.classes):
             raise DataError(f"{files[1]}: label {int(raw_labels.max())} out of range: "
                             f"{self.title} has {len(self.classes)} classes")
+        other = LABEL_FINGERPRINTS.get(hashlib.sha256(raw_labels.tobytes()).hexdigest())
+        if other is not None and other != self.name:
+            # both datasets have 10 classes of 28x28 images: nothing else would tell them apart
+            cls = next(c for c in _IDXDataset.__subclasses__() if c.name == other)
+            raise DataError(f"{self.folder} holds {cls.title}, not {self.title} (its labels "
+                            f"file {files[1].name} is {cls.title}'s): load it with "
+                            f"{cls.__name__}(...), or on the command line pass --dataset {other}")
         # Decoded once: uint8 0..255 -> float32 lo..hi, with a channel axis for conv layers.
         images = raw_images.astype(np.float32).reshape(-1, 1, 28, 28)
         images /= np.float32(255.0)
@@ -127,8 +147,12 @@ class _IDXDataset:
                 progress: bool) -> tuple[str, Path, list[Path]]:
         if source == "sample":
             if not self.has_sample:
-                raise DataError(f"{self.title} has no bundled sample; use source='auto'")
+                raise DataError(f"{self.title} has no bundled sample (only MNIST has one); use "
+                                "source='auto' (on the command line: not --data sample)")
             return "sample", SAMPLE_FOLDER, _split_files(SAMPLE_FOLDER, split)[0]
+        if root is not None and Path(root).expanduser().is_file():
+            raise DataError(f"{self.title}: root {root} is a file; pass the folder that holds "
+                            "the IDX files")
         if root is not None and not download and not Path(root).expanduser().is_dir():
             # a typo in root must not quietly train on whatever else is found
             raise DataError(f"{self.title}: root {root} does not exist (no such folder). Fix "

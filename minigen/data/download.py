@@ -7,6 +7,12 @@ real name. A mirror that fails (HTTP error, refused connection, timeout, truncat
 transfer) is skipped for the next; when all fail, the error lists every attempt and says where
 to put the files by hand.
 
+A mirror of your own (a university's, or a local copy served with ``python -m http.server``):
+set ``MINIGEN_MIRROR`` to its URL prefix (several separated by spaces); it replaces the built-in
+mirrors and must serve the same files, since the checksums are still verified. For files of
+your own (other checksums), put them in the data folder by hand: files found are read, not
+verified, or pass ``download_dataset`` a ``resource`` with their checksums.
+
 Checksums are SHA-256 of the ``.gz`` files exactly as the mirrors serve them. The MD5 sums are
 the ones the datasets' authors published (torchvision checks those); they are kept for
 reference and for users who compare with them, but SHA-256 is what is verified.
@@ -106,6 +112,12 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def mirrors_of(resource: Resource) -> tuple[str, ...]:
+    """The URL prefixes to try: ``$MINIGEN_MIRROR`` (split on spaces) when set, else the
+    resource's own mirrors."""
+    return tuple(os.environ.get("MINIGEN_MIRROR", "").split()) or resource.mirrors
+
+
 def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool) -> None:
     """One attempt: stream ``url`` into a temp file next to ``dest``, check it, rename it.
 
@@ -188,10 +200,12 @@ def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[s
     """Download the files of dataset ``name`` ("mnist", "fashion-mnist") into ``folder``.
 
     Files already there with the right checksum are kept. ``filenames`` limits the download
-    (default: all four files); ``resource`` replaces the ``RESOURCES[name]`` entry (tests point
-    it at a local server). Returns ``folder``.
+    (default: all four files); ``resource`` replaces the ``RESOURCES[name]`` entry (its own
+    files and checksums; tests point it at a local server). The mirrors tried are
+    :func:`mirrors_of` it: ``$MINIGEN_MIRROR`` when set. Returns ``folder``.
     """
     resource = resource or RESOURCES[name]
+    mirrors = mirrors_of(resource)
     folder = Path(folder)
     wanted = list(filenames) if filenames is not None else list(resource.files)
     report = []
@@ -200,7 +214,7 @@ def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[s
         dest = folder / filename
         if dest.is_file() and sha256_of(dest) == info.sha256:
             continue
-        urls = [mirror.rstrip("/") + "/" + filename for mirror in resource.mirrors]
+        urls = [mirror.rstrip("/") + "/" + filename for mirror in mirrors]
         failures = _try_mirrors(urls, dest, info.sha256, timeout, progress)
         if failures:
             report.append(f"{filename}:\n    " + "\n    ".join(failures))
@@ -209,6 +223,7 @@ def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[s
         raise DataError(
             f"downloading {name} failed:\n  " + "\n  ".join(report)
             + f"\nWithout network, download these files by hand (from "
-            f"{resource.homepage or resource.mirrors[0]}) and put them in {folder}:\n{by_hand}"
+            f"{resource.homepage or mirrors[0]}) and put them in {folder}, or set "
+            f"MINIGEN_MIRROR to a mirror's URL:\n{by_hand}"
         )
     return folder

@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="VAE: importance samples of the IWAE bound (default 1000; "
                                "0 skips it)")
     evaluate.add_argument("--classifier", default=None, metavar="FILE",
-                          help="a classifier weights file (default: the cached or shipped one)")
+                          help="a classifier weights file, trained on the run's data set "
+                               "(default: the one trained for it with train-classifier, else "
+                               "for MNIST the shipped one)")
     evaluate.add_argument("--device", default="cpu",
                           help="where to generate and classify: cpu (default), cuda, cuda:1")
     evaluate.add_argument("--seed", type=natural_int, default=0,
@@ -91,10 +93,14 @@ def _run(args: argparse.Namespace) -> int:
             out=out)
         print(f"saved {out} (test accuracy {model.meta['test_accuracy']:.2%})")
         return 0
-    clf = classifier.load_classifier(path=args.classifier, device=args.device)
+    clf = (None if args.classifier is None  # None: the one of the run's data set
+           else classifier.load_classifier(path=args.classifier, device=args.device))
     result = evaluate_run(args.run_dir, args.out, n_samples=args.samples, k=args.k,
                           classifier=clf, device=args.device, seed=args.seed)
-    print(format_table(result["checkpoints"], clf.meta.get("test_accuracy")))
+    meta = result["classifier"]
+    print(format_table(result["checkpoints"], meta.get("test_accuracy"),
+                       meta.get("dataset", "mnist")))
+    print(f"classifier: {meta.get('weights')}")
     print("written: " + ", ".join(result["files"]))
     return 0
 

@@ -210,8 +210,9 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
                   f"{time.perf_counter() - started:.0f} s", flush=True)
     model.eval()
     model.meta = {
-        "dataset": dataset, "source": train.source, "train_size": int(len(labels)),
-        "test_size": len(test), "epochs": epochs, "batch_size": batch_size, "lr": lr,
+        "dataset": dataset, "source": train.source, "folder": str(train.folder),
+        "train_size": int(len(labels)), "test_size": len(test), "epochs": epochs,
+        "batch_size": batch_size, "lr": lr,
         "weight_decay": weight_decay, "cosine": cosine, "max_shift": max_shift,
         "dropout": dropout, "pool": pool, "seed": seed,
         "train_seconds": round(time.perf_counter() - started, 1),
@@ -236,7 +237,7 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike) -> None:
 
 def default_weights(dataset: str) -> Path:
     """Where weights for ``dataset`` are looked for: a classifier you trained with
-    ``python -m minigen.metrics.train_classifier`` (in the user cache), else, for MNIST, the
+    ``python -m minigen.metrics train-classifier`` (in the user cache), else, for MNIST, the
     shipped one trained on the bundled sample."""
     trained = cache_dir("classifiers") / f"classifier_{dataset}.npz"
     if trained.is_file() or dataset != "mnist":
@@ -254,7 +255,7 @@ def load_classifier(dataset: str = "mnist", path: str | os.PathLike | None = Non
     path = Path(path) if path is not None else default_weights(dataset)
     if not path.is_file():
         raise CheckpointError(f"no classifier weights at {path}: train them with "
-                              f"python -m minigen.metrics.train_classifier --dataset {dataset}")
+                              f"python -m minigen.metrics train-classifier --dataset {dataset}")
     saved = minigen.load(path, device=device)
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a minigen classifier file")

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
 
 import minigen
+from minigen.errors import DataError
 from minigen.metrics import likelihood, scores
 from minigen.metrics.classifier import DigitClassifier, load_classifier, load_dataset, predict
 from minigen.metrics.runs import build_models, find_checkpoints, generate
@@ -48,9 +49,12 @@ def real_reference(classifier: DigitClassifier, n: int | None = None,
     key = (-1 if n is None else n, seed)
     if key not in cache:
         meta = classifier.meta
-        source = "sample" if meta.get("source") == "sample" else "auto"
+        # the classifier's own data: the folder it was trained from, never the sample in
+        # place of full MNIST (nor the reverse); "auto" for weights that do not say
+        source = {"sample": "sample", None: "auto"}.get(meta.get("source"), "full")
+        root = meta.get("folder") if source == "full" else None
         dataset = meta.get("dataset", "mnist")
-        test, train = (load_dataset(dataset, split, source) for split in ("test", "train"))
+        test, train = (load_dataset(dataset, split, source, root) for split in ("test", "train"))
         n_used = len(test) if n is None else min(n, len(test))
         pick = np.random.default_rng(seed).permutation(len(train))[:n_used]
         features, probs = predict(classifier, test.images[:n_used])
@@ -126,21 +130,33 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         checkpoint file to score alone (default ``out``: its folder's ``evaluation``).
     n_samples : images generated per checkpoint (1,000 matches the sample's test split).
     k : importance samples for the VAE's bound of log p(x) (0 to skip it).
-    classifier : default :func:`load_classifier` (the shipped one for the bundled sample).
+    classifier : default :func:`load_classifier` of the run's data set (the one its
+        checkpoint names; MNIST for runs that name none). A classifier trained on another
+        data set than the one the run names is refused: its scores would mean nothing.
     device, seed : where to generate; the seed of the latent codes and of the floor's choice.
 
     Returns
     -------
-    {"kind", "run_dir", "classifier": meta, "checkpoints": [{"epoch", "path", scores...}],
+    {"kind", "run_dir", "dataset" (None if the run does not say), "classifier": meta,
+     "checkpoints": [{"epoch", "path", scores...}],
      "per_epoch": {...}, "discriminator": {...} (GAN), "files": [...]}
     """
     run_dir = Path(run_dir)
     folder = run_dir.parent if run_dir.is_file() else run_dir  # one checkpoint: its run's
     out = Path(out) if out is not None else folder / "evaluation"
-    classifier = classifier or load_classifier(device=device)
     checkpoints = find_checkpoints(run_dir)
     kind = checkpoints[-1][2]["kind"]
-    result: dict[str, Any] = {"kind": kind, "run_dir": str(run_dir),
+    # None: a run that does not say (older ones; train_gan/train_vae called without dataset=)
+    dataset = checkpoints[-1][2].get("config", {}).get("dataset")
+    classifier = classifier or load_classifier(dataset or "mnist", device=device)
+    judged_on = classifier.meta.get("dataset", "mnist")
+    if dataset is not None and judged_on != dataset:
+        raise DataError(f"{run_dir} was trained on {dataset}, but the classifier "
+                        f"({classifier.meta.get('weights', 'given')}) was trained on "
+                        f"{judged_on}: its scores would mean nothing. Leave the classifier out "
+                        f"to use the {dataset} one (train it once with python -m "
+                        f"minigen.metrics train-classifier --dataset {dataset})")
+    result: dict[str, Any] = {"kind": kind, "run_dir": str(run_dir), "dataset": dataset,
                               "classifier": dict(classifier.meta), "checkpoints": []}
     ref = real_reference(classifier, n_samples, seed)
     for i, (epoch, path, ckpt) in enumerate(checkpoints):
@@ -180,8 +196,10 @@ def _write_json(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def format_table(rows: list[dict[str, Any]], accuracy: float | None) -> str:
-    """Markdown: one row per scored image set (``label`` or ``epoch`` names it)."""
+def format_table(rows: list[dict[str, Any]], accuracy: float | None,
+                 dataset: str | None = None) -> str:
+    """Markdown: one row per scored image set (``label`` or ``epoch`` names it); the note
+    under it gives the classifier's test ``accuracy`` (on ``dataset``'s test images)."""
     extra = any("test_elbo" in r for r in rows)
     head = "| | FD | floor | classifier score | class entropy | smallest / largest class |"
     line = "|---|---:|---:|---:|---:|---:|"
@@ -198,10 +216,11 @@ def format_table(rows: list[dict[str, Any]], accuracy: float | None) -> str:
             iwae = f"{r['iwae']:.2f} (k={r['iwae_k']})" if "iwae" in r else ""
             cells += [f"{r['test_elbo']:.2f}" if "test_elbo" in r else "", iwae]
         lines.append("| " + " | ".join(cells) + " |")
-    note = "" if accuracy is None else f"Classifier test accuracy: {accuracy:.2%}. "
+    on = f" on {dataset}" if dataset else ""
+    note = "" if accuracy is None else f"Classifier test accuracy{on}: {accuracy:.2%}. "
     return "\n".join(lines) + "\n\n" + note + (
         "FD: Fréchet distance of the classifier's 128 features (lower is better; no model can "
-        "be told from data below the floor, two disjoint sets of real digits of the same "
+        "be told from data below the floor, two disjoint sets of real images of the same "
         "size). Classifier score: exp E KL(p(y|x) || p(y)), 10 at best. Entropy of the "
         "predicted classes: ln 10 = 2.303 when even."
         + (" ELBO and IWAE in nats per image." if extra else "") + "\n")
@@ -209,8 +228,10 @@ def format_table(rows: list[dict[str, Any]], accuracy: float | None) -> str:
 
 def _write_table(result: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = f"# Scores of {result['run_dir']} ({result['kind']})\n\n"
-    text += format_table(result["checkpoints"], result["classifier"].get("test_accuracy"))
+    on = f", {result['dataset']}" if result["dataset"] else ""
+    text = f"# Scores of {result['run_dir']} ({result['kind']}{on})\n\n"
+    text += format_table(result["checkpoints"], result["classifier"].get("test_accuracy"),
+                         result["classifier"].get("dataset", "mnist"))
     if "discriminator" in result:
         d = result["discriminator"]
         text += (f"\nD(x) {d['d_x_last']:.3f}, D(G(z)) {d['d_g_z_last']:.3f} over the last "

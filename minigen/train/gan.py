@@ -33,7 +33,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
               saturating: bool = False, real_label: float = 1.0,
               out: str | os.PathLike = "runs/gan", seed: int | None = None,
               resume: str | os.PathLike | None = None, progress: bool = True,
-              n_samples: int = 64, resume_command: str | None = None) -> dict[str, Any]:
+              n_samples: int = 64, resume_command: str | None = None,
+              dataset: str | None = None) -> dict[str, Any]:
     """Train ``generator`` and ``discriminator`` (on the device their parameters live on).
 
     Parameters
@@ -49,6 +50,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
         fixed-noise grid after every epoch), ``samples.gif`` and ``losses.png`` (at the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
     resume : a checkpoint to continue from exactly.
+    dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
+        on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
 
     Returns
     -------
@@ -73,7 +76,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
         loader=loader, out=Path(out),
         config={"model": "dcgan" if isinstance(G, dcgan.Generator) else "gan",
                 "latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
-                "lr": lr, "saturating": saturating, "real_label": real_label},
+                "lr": lr, "saturating": saturating, "real_label": real_label,
+                **({"dataset": dataset} if dataset else {})},
         fixed_noise=minigen.randn(n_samples, G.latent_dim, device=dev, generator=noise_gen),
         resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
     )

@@ -139,6 +139,10 @@ class Run:
             if key in self.config and ckpt["config"].get(key) != self.config[key]:
                 raise CheckpointError(f"{path}: saved with {key}={ckpt['config'].get(key)!r}, "
                                       f"this run has {key}={self.config[key]!r}")
+        saved_on, now_on = ckpt["config"].get("dataset"), self.config.get("dataset")
+        if saved_on and now_on and saved_on != now_on:  # (older checkpoints do not say)
+            raise CheckpointError(f"{path} was trained on {saved_on}; this run loads "
+                                  f"{now_on}: resume it on the same data (--dataset {saved_on})")
         for name, model in self.models.items():
             model.load_state_dict(ckpt["models"][name])
         for name, opt in self.optimizers.items():

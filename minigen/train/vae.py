@@ -37,7 +37,8 @@ def evaluate_vae(model: Any, loader: Any) -> dict[str, float]:
 def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10, *,
               lr: float = 1e-3, out: str | os.PathLike = "runs/vae", seed: int | None = None,
               resume: str | os.PathLike | None = None, progress: bool = True,
-              n_samples: int = 64, resume_command: str | None = None) -> dict[str, Any]:
+              n_samples: int = 64, resume_command: str | None = None,
+              dataset: str | None = None) -> dict[str, Any]:
     """Train a :class:`minigen.models.VAE` (on the device its parameters live on).
 
     Parameters
@@ -50,6 +51,8 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
         z ~ N(0, I) decoded after every epoch), ``samples.gif`` and ``losses.png`` (the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
     resume : a checkpoint to continue from exactly.
+    dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
+        on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
 
     Returns
     -------
@@ -66,7 +69,8 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
         loader=loader, out=Path(out),
         config={"model": "vae" if model.posterior == "diagonal" else "vae_full",
                 "latent_dim": model.latent_dim, "posterior": model.posterior,
-                "batch_size": loader.batch_size, "lr": lr},
+                "batch_size": loader.batch_size, "lr": lr,
+                **({"dataset": dataset} if dataset else {})},
         fixed_noise=minigen.randn(n_samples, model.latent_dim, device=dev, generator=noise_gen),
         resume_command=resume_command or f"train_vae(..., resume='{Path(out) / CHECKPOINT}')",
     )
