@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import re
 import socket
+import stat
 import threading
 from pathlib import Path
 
@@ -109,6 +111,17 @@ def test_download_all_files(server, tmp_path):
     assert _leftovers(tmp_path) == sorted(NAMES)  # no temp files left
     for name in NAMES:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes()
+
+
+def test_a_downloaded_file_gets_the_usual_mode_not_a_private_one(server, tmp_path):
+    """A teacher's download into a shared MINIGEN_DATA folder must stay readable by others."""
+    old = os.umask(0o022)
+    try:
+        download_dataset("mnist", tmp_path, NAMES[3:], resource=_resource(server.url + "/good/"),
+                         progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / NAMES[3]).stat().st_mode) == 0o644
 
 
 def test_failing_mirrors_then_one_that_works(server, refused_url, tmp_path):

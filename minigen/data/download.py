@@ -32,6 +32,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from minigen.errors import DataError
+from minigen.io import _umask
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool) ->
             raise DataError(f"truncated transfer: got {received} of {total} bytes")
         if digest.hexdigest() != sha256:
             raise DataError(f"checksum mismatch: SHA-256 {digest.hexdigest()}, expected {sha256}")
+        # mkstemp made it private (0600): the usual mode, so a shared data folder stays shared
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)  # atomic: dest is either absent or complete and verified
     finally:
         if os.path.exists(tmp):
