@@ -119,7 +119,8 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
     if kind == "vae":
         test_loader = DataLoader((test_x, test_y), 500, device=dev)
         history = train_vae(models["vae"], loader, test_loader, **common)
-        vae_figures(models["vae"], test_x, test_y, out, seed)
+        vae_figures(models["vae"], test_x, test_y, out, seed,
+                    None if dataset == "mnist" else DATASETS[dataset].classes)
     else:
         real_label = options.get("real_label")
         real_label = preset.get("real_label", 1.0) if real_label is None else real_label
@@ -157,10 +158,11 @@ def gan_figures(generator: Any, out: Path, seed: int = 0) -> None:
                  out / "latent_grid.png", (-1.0, 1.0))
 
 
-def vae_figures(model: VAE, test_x: Any, test_y: Any, out: Path, seed: int = 0) -> None:
+def vae_figures(model: VAE, test_x: Any, test_y: Any, out: Path, seed: int = 0,
+                classes: Any = None) -> None:
     """Figure 14 (25 test images beside their reconstructions), the 10 x 10 latent grid
     (quantiles of N(0, 1) for a 2-D latent, else a walk between four random codes), and for
-    a 2-D latent the test set's posterior means coloured by digit."""
+    a 2-D latent the test set's posterior means coloured by digit (or by ``classes``' names)."""
     dev = model.parameters()[0].device
     pick = backend.to_numpy(backend.Generator(backend.device("cpu"), seed).permutation(
         len(test_x)))[:25]
@@ -171,7 +173,8 @@ def vae_figures(model: VAE, test_x: Any, test_y: Any, out: Path, seed: int = 0) 
         if model.latent_dim == 2:
             mus = [model.encode(minigen.tensor(test_x[i:i + 500], device=dev))[0]
                    for i in range(0, len(test_x), 500)]
-            viz.plot_latent_scatter(minigen.cat(mus), test_y, out / "latent_scatter.png")
+            viz.plot_latent_scatter(minigen.cat(mus), test_y, out / "latent_scatter.png",
+                                    classes=classes)
             codes = viz.normal_quantile_grid(10)
         else:
             codes = viz.bilinear_codes(random_codes(4, model.latent_dim, seed + 1))

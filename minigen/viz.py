@@ -283,15 +283,20 @@ def save_reconstructions(images: Any, reconstructions: Any, path: str | os.PathL
 
 
 def plot_latent_scatter(codes: Any, labels: Any, path: str | os.PathLike,
-                        title: str = "VAE latent means of the test set") -> str:
-    """The 2-D latent code of every test image, coloured by its digit."""
+                        title: str = "VAE latent means of the test set",
+                        classes: Sequence[str] | None = None) -> str:
+    """The 2-D latent code of every test image, coloured by its class: a digit, or one of
+    ``classes`` (e.g. ``FashionMNIST.classes``), whose names then label the colour bar."""
     z, y = to_host(codes), to_host(labels).astype(int)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"a scatter needs 2-D codes (N, 2), got {z.shape}")
     fig = _figure((6, 5.5))
     ax = fig.add_subplot()
     points = ax.scatter(z[:, 0], z[:, 1], c=y, cmap="tab10", vmin=-0.5, vmax=9.5, s=6)
-    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    bar = fig.colorbar(points, ax=ax, ticks=range(10), label="digit" if classes is None
+                       else "class")
+    if classes is not None:
+        bar.ax.set_yticklabels(classes)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(title)

@@ -151,3 +151,23 @@ def test_the_legend_sits_below_the_axes(tmp_path: Path, monkeypatch) -> None:
     assert len(boxes) == 2
     for legend, axes in boxes:
         assert legend.y1 <= axes.y0, (legend, axes)
+
+
+def test_latent_scatter_names_the_classes(tmp_path: Path, monkeypatch) -> None:
+    """A Fashion-MNIST VAE's scatter once said 'digit 0-9' on its colour bar."""
+    bars = []
+    save = viz._save
+
+    def keep_bar(fig, path, dpi=100):
+        fig.canvas.draw()
+        bar = fig.axes[1]  # the colour bar's axes
+        bars.append((bar.get_ylabel(), [t.get_text() for t in bar.get_yticklabels()]))
+        return save(fig, path, dpi)
+
+    monkeypatch.setattr(viz, "_save", keep_bar)
+    codes, labels = np.random.default_rng(0).normal(size=(50, 2)), np.arange(50) % 10
+    names = tuple(f"class {k}" for k in range(10))
+    viz.plot_latent_scatter(codes, labels, tmp_path / "digits.png")
+    viz.plot_latent_scatter(codes, labels, tmp_path / "clothes.png", classes=names)
+    assert bars[0][0] == "digit" and bars[0][1] == [str(k) for k in range(10)]
+    assert bars[1] == ("class", list(names))
