@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np  # only for the host-side results of predict (float64, see scores.py)
+from tqdm import tqdm
 
 import minigen
 from minigen import backend, nn, optim
@@ -199,15 +200,15 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
             opt.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
         model.train()
         total, count = 0.0, 0
-        for x, y in loader:
+        bar = tqdm(loader, desc=f"classifier epoch {epoch + 1}/{epochs}", disable=not progress,
+                   dynamic_ncols=True)
+        for x, y in bar:
             loss = cross_entropy(model(random_shift(x, max_shift, shifts)), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total, count = total + loss.item() * x.shape[0], count + x.shape[0]
-        if progress:
-            print(f"epoch {epoch + 1}/{epochs}: train loss {total / count:.4f}, "
-                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            bar.set_postfix(train_loss=f"{total / count:.4f}", refresh=False)
     model.eval()
     model.meta = {
         "dataset": dataset, "source": train.source, "folder": str(train.folder),
