@@ -112,13 +112,19 @@ def _drop(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ..
     return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _deviations(a: Array, axes: tuple[int, ...] | None,
+                correction: int) -> tuple[Array, int]:
+    """var's and std's common start: x - mean, and the divisor n - correction (0 at least)."""
+    centered = a - backend.namespace(a).mean(a, axis=axes, keepdims=True)
+    return centered, builtins.max(_count(a.shape, axes) - correction, 0)
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx: Context, a: Array, axes: tuple[int, ...] | None, keepdim: bool,
                 correction: int) -> Array:
         xp = backend.namespace(a)
-        centered = a - xp.mean(a, axis=axes, keepdims=True)
-        ctx.divisor = builtins.max(_count(a.shape, axes) - correction, 0)
+        centered, ctx.divisor = _deviations(a, axes, correction)
         ctx.save_for_backward(centered)
         ctx.reduced = keepdims_shape(a.shape, axes)
         return xp.asarray(xp.sum(centered * centered, axis=axes, keepdims=keepdim) / ctx.divisor)
@@ -139,11 +145,9 @@ class Std(Function):
     def forward(ctx: Context, a: Array, axes: tuple[int, ...] | None, keepdim: bool,
                 correction: int) -> Array:
         xp = backend.namespace(a)
-        centered = a - xp.mean(a, axis=axes, keepdims=True)
-        divisor = builtins.max(_count(a.shape, axes) - correction, 0)
-        std = xp.sqrt(xp.sum(centered * centered, axis=axes, keepdims=True) / divisor)
+        centered, ctx.divisor = _deviations(a, axes, correction)
+        std = xp.sqrt(xp.sum(centered * centered, axis=axes, keepdims=True) / ctx.divisor)
         ctx.save_for_backward(centered, std)
-        ctx.divisor = divisor
         return xp.asarray(std if keepdim else xp.reshape(std, _drop(a.shape, axes)))
 
     @staticmethod
