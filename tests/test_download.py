@@ -8,6 +8,7 @@ fixture refuses every host but 127.0.0.1.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import os
@@ -15,6 +16,7 @@ import re
 import socket
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -140,9 +142,93 @@ def test_a_verified_file_is_not_downloaded_again(server, tmp_path):
 
 def test_a_damaged_cached_file_is_replaced(server, tmp_path):
     (tmp_path / NAMES[1]).write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match=re.escape(f"{tmp_path / NAMES[1]} is damaged")):
+        download_dataset("mnist", tmp_path, NAMES[1:2],
+                         resource=_resource(server.url + "/good/"), progress=False)
+    assert (tmp_path / NAMES[1]).read_bytes() == (SAMPLE / NAMES[1]).read_bytes()
+
+
+def test_another_datasets_file_is_not_overwritten(server, tmp_path, monkeypatch):
+    """Fashion-MNIST's labels in MNIST's folder are not damaged: replacing them loses data."""
+    theirs = b"another dataset's labels"
+    monkeypatch.setitem(download.RESOURCES, "fashion-mnist", Resource(
+        mirrors=(), files={NAMES[3]: FileInfo(hashlib.sha256(theirs).hexdigest())}))
+    (tmp_path / NAMES[3]).write_bytes(theirs)
+    with pytest.raises(DataError, match=f"{re.escape(str(tmp_path / NAMES[3]))} is "
+                                        "fashion-mnist's .*not replacing it"):
+        download_dataset("mnist", tmp_path, NAMES[3:], resource=_resource(server.url + "/good/"),
+                         progress=False)
+    assert (tmp_path / NAMES[3]).read_bytes() == theirs and server.requests == []
+
+
+def test_a_killed_downloads_temp_file_is_removed_by_the_next(server, tmp_path):
+    """SIGKILL mid-transfer leaves .<name>.<random>.part; one still being written stays."""
+    stale, live = tmp_path / f".{NAMES[1]}.k1ll3d.part", tmp_path / f".{NAMES[1]}.l1v3.part"
+    other = tmp_path / f".{NAMES[0]}.k1ll3d.part"  # another file's: its own download's business
+    for part in (stale, live, other):
+        part.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    for part in (stale, other):
+        os.utime(part, (an_hour_ago, an_hour_ago))
     download_dataset("mnist", tmp_path, NAMES[1:2], resource=_resource(server.url + "/good/"),
                      progress=False)
+    assert _leftovers(tmp_path) == sorted([live.name, other.name, NAMES[1]])
     assert (tmp_path / NAMES[1]).read_bytes() == (SAMPLE / NAMES[1]).read_bytes()
+
+
+def _test_split_in(root: Path, damage: str = "") -> Path:
+    """Copy the sample's test split into ``root``; damage its images file: "truncate" (half
+    of it) or "recompress" (the same images, so another checksum but not damaged)."""
+    root.mkdir()
+    for name in NAMES[2:]:
+        (root / name).write_bytes((SAMPLE / name).read_bytes())
+    images = root / NAMES[2]
+    if damage == "truncate":
+        images.write_bytes(images.read_bytes()[: images.stat().st_size // 2])
+    elif damage == "recompress":
+        images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes()), 1, mtime=0))
+    return images
+
+
+@pytest.fixture
+def only_mirror(server, tmp_path, monkeypatch):
+    """MNIST's mirror is the local server, and no folder but the test's root holds MNIST."""
+    monkeypatch.setitem(download.RESOURCES, "mnist", _resource(server.url + "/good/"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("MINIGEN_DATA", raising=False)
+    monkeypatch.setattr(datasets, "SYSTEM_FOLDERS", {})
+    return server
+
+
+def test_download_true_replaces_a_damaged_file_it_finds(only_mirror, tmp_path):
+    images = _test_split_in(tmp_path / "root", "truncate")
+    with pytest.warns(UserWarning, match=re.escape(f"{images} is damaged")):
+        test = MNIST(tmp_path / "root", split="test", download=True, progress=False)
+    assert (test.source, len(test)) == ("root", 1000)
+    assert images.read_bytes() == (SAMPLE / NAMES[2]).read_bytes()
+    assert only_mirror.requests == ["/good/" + NAMES[2]]  # the damaged file only
+    assert _leftovers(tmp_path / "root") == sorted(NAMES[2:])
+
+
+def test_without_download_a_damaged_file_is_an_error_naming_it(only_mirror, tmp_path):
+    images = _test_split_in(tmp_path / "root", "truncate")
+    with pytest.raises(DataError, match=f"(?s){re.escape(str(images))}: truncated gzip.*"
+                                        r"MNIST\(\.\.\., download=True\)"):
+        MNIST(tmp_path / "root", split="test")
+    assert images.stat().st_size == (SAMPLE / NAMES[2]).stat().st_size // 2  # left as it was
+    assert only_mirror.requests == []
+
+
+def test_download_true_keeps_a_readable_file_of_another_checksum(only_mirror, tmp_path,
+                                                                 recwarn):
+    """Debian's package recompressed its .gz files: another checksum is no sign of damage."""
+    images = _test_split_in(tmp_path / "root", "recompress")
+    before = images.read_bytes()
+    assert hashlib.sha256(before).hexdigest() != SAMPLE_FILES[NAMES[2]].sha256
+    test = MNIST(tmp_path / "root", split="test", download=True, progress=False)
+    assert (test.source, len(test)) == ("root", 1000)
+    assert images.read_bytes() == before and only_mirror.requests == []
+    assert not [w for w in recwarn if "damaged" in str(w.message)]
 
 
 def test_progress_bar_reaches_the_file_size(server, tmp_path, capsys):

@@ -13,7 +13,10 @@ wins; each file may be gzipped or not):
 6. for MNIST, the real sample bundled with minigen (4,000 train + 1,000 test digits), with a
    one-time notice that it is the sample.
 
-``<name>`` is ``mnist`` or ``fashion-mnist``. The files are decoded once, to float32.
+``<name>`` is ``mnist`` or ``fashion-mnist``. The files are decoded once, to float32. Files
+found are not hashed (Debian's package recompressed its ``.gz``: another checksum is no sign of
+damage); gzip's CRC and the IDX sizes catch a truncated or corrupt one. When one cannot be read
+and ``download=True``, each ``.gz`` with a wrong SHA-256 is downloaded again, with a warning.
 """
 
 from __future__ import annotations
@@ -119,7 +122,7 @@ class _IDXDataset:
         self.source, self.folder, files = self._locate(root, split, download, source, timeout,
                                                        progress)
         self.files = tuple(files)
-        raw_images, raw_labels = read_images_labels(*files)
+        raw_images, raw_labels = self._read(files, download, timeout, progress)
         if raw_images.shape[1:] != (28, 28):
             raise DataError(f"{files[0]}: images of {raw_images.shape[1:]} pixels, expected "
                             f"28x28 for {self.title}")
@@ -141,6 +144,30 @@ class _IDXDataset:
             images += np.float32(lo)
         self.images: np.ndarray = images
         self.labels: np.ndarray = raw_labels.astype(np.int64)
+
+    def _checkable(self, files: list[Path]) -> list[str]:
+        """The names among ``files`` that have a known checksum (the published ``.gz``)."""
+        known = _download.RESOURCES[self.name].files
+        return [f.name for f in files if f.name in known]
+
+    def _read(self, files: list[Path], download: bool, timeout: float,
+              progress: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The raw arrays. When a file cannot be read, ``download=True`` downloads again the
+        ones with a wrong checksum (damaged), then reads once more; without it, the error
+        says so."""
+        checkable = self._checkable(files) if self.source != "sample" else []
+        try:
+            return read_images_labels(*files)
+        except DataError as e:
+            if len(checkable) < len(files):
+                raise  # other names (not gzipped, Kaggle's): no checksum to check them with
+            if not download:
+                raise DataError(f"{e}\nIf the file is damaged, {type(self).__name__}(..., "
+                                "download=True) checks the files and downloads a damaged one "
+                                "again") from e
+        _download.download_dataset(self.name, self.folder, checkable, timeout=timeout,
+                                   progress=progress)
+        return read_images_labels(*files)
 
     # ---------------------------------------------------------------- where the data is
     def _locate(self, root: Any, split: str, download: bool, source: str, timeout: float,
@@ -233,7 +260,8 @@ class MNIST(_IDXDataset):
         first, and where ``download=True`` puts the files. See the module docstring for the
         whole search order.
     split : "train" or "test".
-    download : fetch the files (checksummed, from mirrors) when no folder has them.
+    download : fetch the files (checksummed, from mirrors) when no folder has them, and
+        download again a ``.gz`` file found that cannot be read and has a wrong checksum.
     source : "auto" (the search order, ending with the bundled sample), "full" (never the
         sample: raise if full MNIST is not found) or "sample" (always the bundled sample, e.g.
         for results that must not depend on what is installed).

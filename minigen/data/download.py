@@ -3,15 +3,17 @@
 Each file is fetched from the first mirror that works, streamed to a temporary file in the
 target folder while its SHA-256 is computed, and renamed into place (``os.replace``) only when
 the size and the checksum are right, so a cache never holds a partial or corrupt file under the
-real name. A mirror that fails (HTTP error, refused connection, timeout, truncated or corrupt
-transfer) is skipped for the next; when all fail, the error lists every attempt and says where
-to put the files by hand.
+real name; a temp file that a killed download left behind (SIGKILL gives it no chance to clean
+up) is deleted by the next download of the same file. A mirror that fails (HTTP error, refused
+connection, timeout, truncated or corrupt transfer) is skipped for the next; when all fail, the
+error lists every attempt and says where to put the files by hand.
 
 A mirror of your own (a university's, or a local copy served with ``python -m http.server``):
 set ``MINIGEN_MIRROR`` to its URL prefix (several separated by spaces); it replaces the built-in
 mirrors and must serve the same files, since the checksums are still verified. For files of
 your own (other checksums), put them in the data folder by hand: files found are read, not
-verified, or pass ``download_dataset`` a ``resource`` with their checksums.
+verified (unless they cannot be read: ``MNIST(download=True)`` then downloads again a ``.gz``
+file whose checksum is wrong), or pass ``download_dataset`` a ``resource`` with their checksums.
 
 Checksums are SHA-256 of the ``.gz`` files exactly as the mirrors serve them. The MD5 sums are
 the ones the datasets' authors published (torchvision checks those); they are kept for
@@ -20,11 +22,14 @@ reference and for users who compare with them, but SHA-256 is what is verified.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +107,7 @@ RESOURCES: dict[str, Resource] = {
 }
 
 CHUNK = 1 << 16  # bytes read per step of a transfer
+STALE_PART_AGE = 600.0  # seconds untouched after which a temp .part file is a dead download's
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -152,10 +158,29 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool) ->
             os.remove(tmp)
 
 
+def _remove_stale_parts(dest: Path) -> None:
+    """Delete the temp files ``.<name>.*.part`` that killed downloads of ``dest`` left behind.
+
+    A download killed outright (SIGKILL, a power cut) cannot run its cleanup, so its temp file
+    would stay forever. One that another process is writing right now must survive: a live
+    transfer writes to it at least every read timeout (30 s by default) or gives up, so a temp
+    file untouched for ``STALE_PART_AGE`` (10 minutes) belongs to no running download. Simpler
+    than a lock file, which a killed process would leave behind as well.
+    """
+    cutoff = time.time() - STALE_PART_AGE
+    for part in dest.parent.glob(f".{glob.escape(dest.name)}.*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:  # already deleted by another process, or not ours to delete: harmless
+            pass
+
+
 def _try_mirrors(urls: Sequence[str], dest: Path, sha256: str, timeout: float,
                  progress: bool) -> list[str]:
     """Try each URL in turn until one gives the file; the failures (empty on success)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(dest)
     failures = []
     for url in urls:
         try:
@@ -197,12 +222,35 @@ def download_file(urls: Sequence[str], dest: str | os.PathLike, sha256: str, *,
     return dest
 
 
+def _present_and_good(name: str, dest: Path, sha256: str) -> bool:
+    """Whether ``dest`` is there with the right checksum; warn when it is there but damaged.
+
+    Raises DataError when it is another known dataset's file: replacing it would destroy data
+    that is not damaged, only in the wrong folder (or loaded with the wrong class).
+    """
+    if not dest.is_file():
+        return False
+    digest = sha256_of(dest)
+    if digest == sha256:
+        return True
+    other = next((other for other, r in RESOURCES.items() if other != name
+                  and any(info.sha256 == digest for info in r.files.values())), None)
+    if other is not None:
+        raise DataError(f"{dest} is {other}'s {dest.name}, not {name}'s: not replacing it. "
+                        f"Download {name} into another folder, or load this one as {other}")
+    warnings.warn(f"{dest} is damaged (SHA-256 {digest}, expected {sha256}: truncated or "
+                  "corrupt); downloading it again", stacklevel=3)
+    return False
+
+
 def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[str] | None = None,
                      *, resource: Resource | None = None, timeout: float = 30.0,
                      progress: bool = True) -> Path:
     """Download the files of dataset ``name`` ("mnist", "fashion-mnist") into ``folder``.
 
-    Files already there with the right checksum are kept. ``filenames`` limits the download
+    Files already there with the right checksum are kept; one with another checksum is
+    damaged (truncated, corrupt) and is downloaded again, with a warning, unless it is another
+    dataset's file (never overwritten: a DataError says so). ``filenames`` limits the download
     (default: all four files); ``resource`` replaces the ``RESOURCES[name]`` entry (its own
     files and checksums; tests point it at a local server). The mirrors tried are
     :func:`mirrors_of` it: ``$MINIGEN_MIRROR`` when set. Returns ``folder``.
@@ -215,7 +263,7 @@ def download_dataset(name: str, folder: str | os.PathLike, filenames: Sequence[s
     for filename in wanted:
         info = resource.files[filename]
         dest = folder / filename
-        if dest.is_file() and sha256_of(dest) == info.sha256:
+        if _present_and_good(name, dest, info.sha256):
             continue
         urls = [mirror.rstrip("/") + "/" + filename for mirror in mirrors]
         failures = _try_mirrors(urls, dest, info.sha256, timeout, progress)
