@@ -320,17 +320,25 @@ def check_shapes(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 def check_indexing(rec: Record, rng: np.random.Generator, n: int) -> None:
     """Basic indexing (ints, negative ints, slices with steps, None, ...), an integer list
-    or tensor along one dim (repeats and negatives), boolean masks."""
+    or tensor along one dim (repeats and negatives), boolean masks, and several index arrays
+    broadcast together, with ints and slices among them (their dims next to each other or
+    apart, which decides where the result puts them)."""
     for _ in range(n):
         shape = random_shape(rng, 2, 4)
         names = {"i": int(rng.integers(-shape[0], shape[0])),
                  "rows": [int(v) for v in rng.integers(-shape[0], shape[0], size=4)],
                  "cols": [int(v) for v in rng.integers(0, shape[1], size=3)],
-                 "mask": rng.random(shape) < 0.5, "row_mask": rng.random(shape[0]) < 0.5}
+                 "mask": rng.random(shape) < 0.5, "row_mask": rng.random(shape[0]) < 0.5,
+                 "r3": [int(v) for v in rng.integers(-shape[0], shape[0], size=3)],
+                 "c3": [int(v) for v in rng.integers(0, shape[1], size=3)],
+                 "l3": [int(v) for v in rng.integers(-shape[-1], shape[-1], size=3)]}
         same_code(rec, "indexing", [
             "t[i]", "t[1:]", "t[:, ::2]", "t[-1, ..., None]", "t[None, 0]", "t[..., 1:-1:2]",
             "t[i, 0]", "t[rows]", "t[:, cols]", "t[lib.tensor(rows)]", "t[lib.tensor(mask)]",
-            "t[lib.tensor(row_mask)]", "t[t > 0]"], {"t": normal(rng, rec.dtype, *shape)},
+            "t[lib.tensor(row_mask)]", "t[t > 0]", "t[r3, c3]", "t[lib.tensor(r3), c3]",
+            "t[lib.tensor(r3).reshape(3, 1), c3]", "t[r3, ..., l3]", "t[i, ..., l3]",
+            "t[lib.tensor(r3), 1:]", "t[1:, c3]", "t[lib.tensor(row_mask), 0]",
+            "t[lib.tensor(r3), lib.tensor(c3)]"], {"t": normal(rng, rec.dtype, *shape)},
             names, rng)
 
 

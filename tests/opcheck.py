@@ -38,6 +38,33 @@ def host(x: Any) -> Any:
     return x
 
 
+def index_like_pytorch(a: np.ndarray, key: Any) -> np.ndarray:
+    """``a[key]`` by PyTorch's rules, with NumPy: NumPy's indexing, except that ints among
+    index arrays pick first (as in basic indexing) and the arrays then index what is left,
+    so ``a[0, :, idx]`` of a (2, 3, 4) array is (3, len(idx)), not NumPy's (len(idx), 3).
+    Raises where NumPy refuses the key."""
+    want = a[key]
+    parts = key if isinstance(key, tuple) else (key,)
+    def is_array(k: Any) -> bool:
+        return isinstance(k, (list, np.ndarray))
+    def is_int(k: Any) -> bool:
+        return isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+    if not (any(map(is_array, parts)) and any(map(is_int, parts))):
+        return want
+    first, rest = [], []
+    for k in parts:
+        if is_array(k):
+            array = np.asarray(k)
+            first += [slice(None)] * (array.ndim if array.dtype == bool else 1)
+            rest.append(k)
+        elif is_int(k):
+            first.append(k)
+        else:  # a slice, None or ...: applied first, then ':' (or ... again)
+            first.append(k)
+            rest.append(k if k is Ellipsis else slice(None))
+    return a[tuple(first)][tuple(rest)]
+
+
 def as_float32(t: Any) -> Any:
     """A float64 tensor as a new float32 leaf (same requires_grad); anything else unchanged."""
     if not isinstance(t, minigen.Tensor) or t.dtype != minigen.float64:

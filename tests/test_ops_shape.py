@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigen
 from minigen.testing import strategies as mst
-from tests.opcheck import check_op, host
+from tests.opcheck import check_op, host, index_like_pytorch
 
 COVERED_OPS = {"Reshape", "Permute", "Expand", "GetItem", "Cat", "Stack", "Pad"}
 COVERED_FUNCTIONS = {"reshape", "permute", "transpose", "flatten", "unsqueeze", "squeeze",
@@ -165,6 +165,101 @@ def test_getitem_boolean_mask(device, data):
     mask = data.draw(hnp.arrays(np.bool_, x.shape[axis:axis + k]), label="mask")
     key = (slice(None),) * axis + (minigen.tensor(mask, device=device),)
     check_op(lambda t: t[key], [x], lambda h: h[(slice(None),) * axis + (mask,)], "GetItem")
+
+
+@st.composite
+def advanced_keys(draw, shape: tuple[int, ...]):
+    """A key mixing slices, ints and index arrays of mutually broadcastable shapes (or one
+    boolean mask among ints and slices), maybe with its trailing ':' left out, and the same
+    key for NumPy."""
+    with_mask = draw(st.booleans(), label="with a mask")
+    kinds = [draw(st.sampled_from(["slice", "int"] if with_mask else ["slice", "int", "array"]))
+             for _ in shape]
+    if with_mask:
+        start = draw(st.integers(0, len(shape) - 1), label="mask start")
+        span = draw(st.integers(1, len(shape) - start), label="mask dims")
+        kinds[start:start + span] = ["mask"] + [None] * (span - 1)
+    elif "array" not in kinds:
+        kinds[draw(st.integers(0, len(shape) - 1))] = "array"
+    count = kinds.count("array")
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=count, max_dims=2, max_side=3)
+                  ).input_shapes if count else ()
+    key, arrays = [], iter(shapes)
+    for axis, kind in enumerate(kinds):
+        n = shape[axis]
+        if kind == "slice":
+            key.append(draw(st.slices(n)))
+        elif kind == "int":
+            key.append(draw(st.integers(-n, n - 1)))
+        elif kind == "array":
+            key.append(draw(hnp.arrays(np.int64, next(arrays), elements=st.integers(-n, n - 1))))
+        elif kind == "mask":
+            key.append(draw(hnp.arrays(np.bool_, shape[axis:axis + span])))
+    while key and isinstance(key[-1], slice) and key[-1] == slice(None):
+        key.pop()  # NumPy's shorter keys: the rest is ':'
+    return tuple(key)
+
+
+@given(data=st.data())
+def test_getitem_advanced(device, data):
+    """Several index arrays (broadcast together), ints and slices between them, a mask among
+    ints: PyTorch's result (:func:`index_like_pytorch`: the ints pick first, then the arrays'
+    dims go where the first stood if they are next to each other, else first), and the
+    scatter-add gradient. Composed of GetItem, Permute and
+    Reshape, so the output comes from one of them."""
+    x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
+    key = data.draw(advanced_keys(x.shape), label="key")
+    try:
+        want = index_like_pytorch(host(x), key)
+    except IndexError:  # a mask whose True count does not broadcast with the ints: refused
+        with pytest.raises(IndexError):
+            x[_on(key, device)]
+        return
+    assume(want.size)  # (empty results: no gradient to check)
+    as_lists = data.draw(st.booleans(), label="arrays as lists")
+    mkey = tuple(k.tolist() if as_lists and isinstance(k, np.ndarray) else k for k in key)
+    mkey = _on(mkey, device)
+    op = x[mkey].grad_fn
+    assert op in {"GetItem", "Permute", "Reshape"}
+    check_op(lambda t: t[mkey], [x], lambda h: index_like_pytorch(h, key), op)
+
+
+def _on(key: tuple, device) -> tuple:
+    """``key`` with its NumPy arrays as tensors on ``device``."""
+    return tuple(minigen.tensor(k, device=device) if isinstance(k, np.ndarray) else k
+                 for k in key)
+
+
+def test_getitem_picks_one_element_per_row(device):
+    """What a student writes for a negative log-likelihood: logp[arange(n), labels]."""
+    logp = minigen.tensor([[0.1, 0.2, 0.7], [0.5, 0.4, 0.1]], dtype="float64", device=device,
+                          requires_grad=True)
+    labels = minigen.tensor([2, 0], device=device)
+    picked = logp[minigen.arange(2, device=device), labels]
+    assert host(picked).tolist() == [0.7, 0.5]
+    picked.sum().backward()
+    np.testing.assert_array_equal(host(logp.grad), [[0, 0, 1], [1, 0, 0]])
+    assert logp[range(2), [2, 0]].shape == (2,)
+    with pytest.raises(IndexError, match="cannot be broadcast"):
+        logp[[0, 1], [0, 1, 2]]
+    with pytest.raises(IndexError, match="out of range for dimension 1 of size 3"):
+        logp[[0, 1], [0, 3]]
+    with pytest.raises(IndexError, match="None"):
+        logp[None, [0, 1], [0, 1]]
+    with pytest.raises(IndexError, match="rectangular"):
+        logp[[[0, 1], [1]]]
+
+
+def test_ints_pick_before_index_arrays_as_in_pytorch(device):
+    """PyTorch's rule, where NumPy's differs: x[0, :, idx] drops dim 0 first, so the index
+    dims stay where idx stood: (3, 2), not NumPy's (2, 3). A 0-d index tensor is an int."""
+    x = minigen.arange(24, dtype="float64", device=device).reshape(2, 3, 4)
+    got = x[0, :, [1, 3]]
+    assert got.shape == (3, 2)
+    np.testing.assert_array_equal(host(got), np.arange(24.0).reshape(2, 3, 4)[0][:, [1, 3]])
+    assert x[minigen.tensor(1, device=device), :, [0]].shape == (3, 1)
+    assert x[[0, 1], 0, [1, 2]].shape == (2,)       # still next to each other: in place
+    assert x[[0, 1], :, [1, 2]].shape == (2, 3)     # apart: first
 
 
 def test_getitem_with_a_comparison(device):

@@ -1,8 +1,10 @@
-"""Indexing: ``x[key]`` with basic keys (ints, slices, None, ...), one integer index array, or
-a boolean mask.
+"""Indexing: ``x[key]`` with basic keys (ints, slices, None, ...), integer index arrays and
+boolean masks, by NumPy's and PyTorch's rules.
 
-The forward picks elements; the backward puts each gradient back where its element came from
-(a scatter-add, so an element picked twice gets both gradients)."""
+One op does the work: ``GetItem`` takes a basic key (a view) or gathers along one axis. Every
+other key is composed of those and reshapes, so its gradient comes with them. The backward puts
+each gradient back where its element came from (a scatter-add, so an element picked twice gets
+both gradients)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.errors import DeviceError
-from minigen.ops._common import check_tensor, is_int
-from minigen.ops.shape import reshape
+from minigen.errors import DeviceError, ShapeError
+from minigen.ops._common import broadcast_shapes, check_tensor, is_int
+from minigen.ops.shape import permute, reshape
 from minigen.tensor import Tensor
 
 
 class GetItem(Function):
-    """``a[key]``: basic indexing (ints, slices, None, ...) or one integer index array."""
+    """``a[key]`` for a basic key (ints, slices, None, ...), or a gather of the 1-D int64
+    ``index`` along ``axis``; every other key is built of these (see :func:`getitem`)."""
 
     @staticmethod
     def forward(ctx: Context, a: Array, key: Any, axis: int | None = None,
@@ -52,61 +55,159 @@ class GetItem(Function):
 
 
 def getitem(a: Tensor, key: Any) -> Tensor:
-    """Indexing. Basic keys (ints, slices, ``None``, ``...``) as in NumPy; an integer tensor or
-    list selects along one axis (``x[idx]``, ``x[:, idx]``), repeated indices allowed; a
-    boolean mask keeps the elements where it is True (``x[x > 0]``, ``x[:, mask]``)."""
+    """Indexing, by PyTorch's rules. Basic keys (ints, slices, ``None``, ``...``) pick a
+    view; index arrays (integer tensors, lists or ranges) and boolean masks pick elements:
+    ``x[idx]``, ``x[:, idx]``, ``x[x > 0]``, ``logp[minigen.arange(n), labels]``. Several
+    index arrays broadcast together and pick one element per position; their dimensions go
+    where the first one stood if they are next to each other, else first. Ints pick first,
+    so ``x[0, :, idx]`` of a (2, 3, 4) tensor is (3, len(idx)), as in PyTorch (NumPy:
+    (len(idx), 3))."""
     check_tensor(a, "getitem")
     parts = key if isinstance(key, tuple) else (key,)
-    arrays = [i for i, k in enumerate(parts) if _is_index_array(k)]
-    if not arrays:
+    if not any(_is_index_array(k) for k in parts):
         return GetItem.apply(a, _basic_key(parts, a.shape))
-    axis = arrays[0]
-    rest = parts[:axis] + parts[axis + 1:]
-    if len(arrays) > 1 or any(not (isinstance(k, slice) and k == slice(None)) for k in rest):
-        raise IndexError("minigen supports one index array (integers or a boolean mask), "
-                         f"with ':' for every other dimension (x[idx] or x[:, idx]); got "
-                         f"{key!r}")
-    index = parts[axis]
-    if isinstance(index, Tensor):
-        index = index.data
-    if hasattr(index, "dtype") and backend.dtype_of(index) == backend.bool_:
-        return _masked(a, axis, index, len(parts))  # a mask may cover several dimensions
-    if len(parts) > a.ndim:  # (every other part is ':' here, one per dimension)
+    return _advanced(a, parts, key)
+
+
+def _advanced(a: Tensor, parts: tuple[Any, ...], key: Any) -> Tensor:
+    """A key holding index arrays. PyTorch's rule (NumPy's differs): the ints and slices pick
+    first, as in basic indexing, so an int's dimension is gone before the arrays index what
+    is left. Then one array along one axis is a single gather (``take``), and anything else
+    becomes one too, on a view with the indexed axes merged into one."""
+    if any(k is None for k in parts):
+        raise IndexError(f"None (a new axis) cannot be mixed with index arrays, got {key!r}: "
+                         "index first, then unsqueeze")
+    if sum(k is Ellipsis for k in parts) > 1:
+        raise IndexError("an index can hold only one ellipsis (...)")
+    parts = tuple(_as_index(k, a.device) if _is_index_array(k) else k for k in parts)
+    parts = tuple(int(k) if hasattr(k, "shape") and k.ndim == 0 and not _is_mask(k) else k
+                  for k in parts)  # a 0-d integer index is an int (PyTorch)
+    used = sum(k.ndim if _is_mask(k) else 1 for k in parts if k is not Ellipsis)
+    if used > a.ndim:
         raise IndexError(f"too many indices for a tensor of shape {a.shape}: {key!r}")
-    if not hasattr(index, "shape"):
-        if not all(is_int(i) for i in index):
-            raise IndexError(f"an index list must hold ints, got {index!r}")
-        index = backend.asarray(list(index), backend.int64, a.device)
-    if index.ndim != 1:
-        raise IndexError(f"an index array must be 1-D, got shape {tuple(index.shape)}")
-    xp = backend.namespace(index)
-    if backend.dtype_of(index).is_floating_point:
-        raise IndexError(f"an index array must hold integers, got {backend.dtype_of(index)}")
-    if backend.device_of(index) != a.device:
-        raise DeviceError(f"the index array is on {backend.device_of(index)}, the tensor on "
-                          f"{a.device}: move one with .to()")
-    n = a.shape[axis]
-    if index.shape[0] and (int(xp.max(index)) >= n or int(xp.min(index)) < -n):
-        raise IndexError(f"index out of range for dimension {axis} of size {n}")
-    index = xp.where(index < 0, index + n, index)
-    return GetItem.apply(a, None, axis, index)
+    cut = next((i for i, k in enumerate(parts) if k is Ellipsis), len(parts))
+    rest = parts[cut + 1:] if cut < len(parts) else ()
+    parts = parts[:cut] + (slice(None),) * (a.ndim - used) + rest
+    basic, axis = [], 0  # the ints and slices, with ':' over each array's dims
+    for k in parts:
+        width = k.ndim if _is_mask(k) else 1
+        if _is_mask(k) and tuple(k.shape) != a.shape[axis:axis + width]:
+            raise IndexError(f"a boolean mask of shape {tuple(k.shape)} at dim {axis} does "
+                             f"not match a tensor of shape {a.shape}")
+        basic += [slice(None)] * width if hasattr(k, "shape") else [k]
+        axis += width
+    if any(k != slice(None) for k in basic):
+        a = GetItem.apply(a, _basic_key(tuple(basic), a.shape))
+    parts = tuple(k if hasattr(k, "shape") else slice(None) for k in parts if not is_int(k))
+    arrays = [k for k in parts if hasattr(k, "shape")]
+    if not arrays:  # (the only one was 0-d: an int)
+        return a
+    if len(arrays) == 1 and (_is_mask(arrays[0]) or arrays[0].ndim == 1):
+        axis = next(i for i, k in enumerate(parts) if hasattr(k, "shape"))
+        if _is_mask(arrays[0]):
+            return _masked(a, axis, arrays[0])
+        return GetItem.apply(a, None, axis, _checked(arrays[0], a.shape[axis], axis))
+    return _gather(a, parts, key)
 
 
-def _masked(a: Tensor, axis: int, mask: Array, parts: int) -> Tensor:
+def _gather(a: Tensor, parts: tuple[Any, ...], key: Any) -> Tensor:
+    """Index arrays (and ':') of any number and shape, composed of differentiable steps, so
+    the gradient comes with them: move the indexed axes to the front, merge them, gather the
+    flat positions (row-major: sum of index * stride), split the result into the index shape.
+    """
+    axes, index, axis = [], [], 0  # the indexed axes and their integer index arrays, in order
+    for k in parts:
+        if _is_mask(k):  # a mask is the integer arrays of its True positions (nonzero)
+            axes += range(axis, axis + k.ndim)
+            index += backend.namespace(k).nonzero(k)
+            axis += k.ndim
+            continue
+        if hasattr(k, "shape"):
+            axes.append(axis)
+            index.append(_checked(k, a.shape[axis], axis))
+        axis += 1
+    try:
+        shape = broadcast_shapes(*(tuple(i.shape) for i in index), op="index")
+    except ShapeError as e:
+        raise IndexError(f"the index arrays of {key!r} cannot be broadcast together: "
+                         f"shapes {[tuple(i.shape) for i in index]}") from e
+    xp = backend.namespace(index[0])
+    others = [d for d in range(a.ndim) if d not in axes]
+    sizes = [a.shape[d] for d in axes]
+    flat = backend.zeros(shape, like=index[0])
+    for i, size in zip(index, sizes):  # one pass per indexed axis, not per element
+        flat = flat * size + i
+    merged = reshape(permute(a, axes + others),
+                     (math.prod(sizes),) + tuple(a.shape[d] for d in others))
+    out = GetItem.apply(merged, None, 0, xp.reshape(flat, (-1,)))
+    out = reshape(out, shape + merged.shape[1:])
+    if axes != list(range(axes[0], axes[0] + len(axes))) or axes[0] == 0:
+        return out  # index arrays apart from each other put their dims first
+    nb, p = len(shape), axes[0]  # others[:p] | index dims | others[p:]
+    order = [nb + j for j in range(p)] + list(range(nb)) + [nb + j for j in range(p, len(others))]
+    return permute(out, order)
+
+
+def _masked(a: Tensor, axis: int, mask: Array) -> Tensor:
     """``a[mask]`` (or ``a[:, mask]``...): a boolean mask covering dims ``axis`` to
     ``axis + mask.ndim - 1`` keeps the elements where it is True, those dims merged into one,
     as in NumPy and PyTorch. A gather of the True positions, so the gradient scatters back."""
     k = mask.ndim
-    if tuple(mask.shape) != a.shape[axis:axis + k] or parts - 1 + k > a.ndim:
+    if tuple(mask.shape) != a.shape[axis:axis + k]:
         raise IndexError(f"a boolean mask of shape {tuple(mask.shape)} at dim {axis} does not "
                          f"match a tensor of shape {a.shape}")
-    if backend.device_of(mask) != a.device:
-        raise DeviceError(f"the mask is on {backend.device_of(mask)}, the tensor on "
-                          f"{a.device}: move one with .to()")
     merged = reshape(a, a.shape[:axis] + (math.prod(mask.shape),) + a.shape[axis + k:])
     xp = backend.namespace(mask)
     (positions,) = xp.nonzero(xp.reshape(mask, (-1,)))
     return GetItem.apply(merged, None, axis, positions)
+
+
+def _as_index(k: Any, device: Any) -> Array:
+    """An index part as an array on the tensor's device: integers (int64) or a boolean mask.
+    Lists and ranges (nested lists too) are made there; tensors and arrays must be there."""
+    if isinstance(k, Tensor):
+        k = k.data
+    if isinstance(k, (list, range)):
+        values, shape = _flatten(k)
+        if values and all(isinstance(v, bool) for v in values):
+            dtype = backend.bool_
+        elif all(is_int(v) for v in values):
+            dtype = backend.int64
+        else:
+            raise IndexError(f"an index list must hold ints (or bools, a mask), got {k!r}")
+        return device.xp.reshape(backend.asarray(values, dtype, device), shape)
+    dtype = backend.dtype_of(k)
+    if dtype.is_floating_point:
+        raise IndexError(f"an index array must hold integers or bools, got {dtype}")
+    if backend.device_of(k) != device:
+        raise DeviceError(f"the index array is on {backend.device_of(k)}, the tensor on "
+                          f"{device}: move one with .to()")
+    return k
+
+
+def _flatten(obj: Any) -> tuple[list[Any], tuple[int, ...]]:
+    """A (nested) list's values, row-major, and its shape; a ragged one is refused."""
+    if not isinstance(obj, (list, range)):
+        return [obj], ()
+    parts = [_flatten(o) for o in obj]
+    shapes = {shape for _, shape in parts}
+    if len(shapes) > 1:
+        raise IndexError(f"a nested index list must be rectangular, got {obj!r}")
+    return [v for values, _ in parts for v in values], (len(parts),) + (shapes.pop() if shapes
+                                                                         else ())
+
+
+def _is_mask(k: Any) -> bool:
+    return hasattr(k, "dtype") and backend.dtype_of(k) == backend.bool_
+
+
+def _checked(index: Array, n: int, axis: int) -> Array:
+    """``index`` as int64 in [0, n) (negatives count from the end), or an IndexError."""
+    xp = backend.namespace(index)
+    if math.prod(index.shape) and (int(xp.max(index)) >= n or int(xp.min(index)) < -n):
+        raise IndexError(f"index out of range for dimension {axis} of size {n}")
+    index = xp.astype(index, backend.device_of(index).dtype(backend.int64))
+    return xp.where(index < 0, index + n, index)
 
 
 def _basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
@@ -123,7 +224,7 @@ def _basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...
     for k in parts:
         if bad(k):
             raise IndexError(f"cannot index a tensor with {k!r}: use ints, slices with int "
-                             "ends and a non-zero step, None, ..., or one integer index array")
+                             "ends and a non-zero step, None, ..., index arrays or masks")
     if sum(k is Ellipsis for k in parts) > 1:
         raise IndexError("an index can hold only one ellipsis (...)")
     used = [k for k in parts if k is not None and k is not Ellipsis]
@@ -156,4 +257,4 @@ def _clamp(k: slice, n: int) -> slice:
 
 
 def _is_index_array(k: Any) -> bool:
-    return isinstance(k, (list, Tensor)) or (hasattr(k, "shape") and hasattr(k, "dtype"))
+    return isinstance(k, (list, range, Tensor)) or (hasattr(k, "shape") and hasattr(k, "dtype"))
