@@ -164,6 +164,51 @@ def check_losses(rec: Record, rng: np.random.Generator, n: int) -> None:
                                  grads=grads)
 
 
+def check_classification(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """cross_entropy and nll_loss (integer labels over (N, C) and (N, C, d...), class weights,
+    an ignored label, label smoothing; class-probability targets; the unbatched (C,) form),
+    every reduction, as functions and as nn.CrossEntropyLoss / nn.NLLLoss; one_hot."""
+    for _ in range(n):
+        extra = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+        size, classes = int(rng.integers(1, 5)), int(rng.integers(2, 6))
+        x = normal(rng, rec.dtype, size, classes, *extra, scale=3)
+        labels = rng.integers(0, classes, size=(size, *extra))
+        ignore = int(rng.integers(0, classes))
+        labels.flat[0] = (ignore + 1) % classes  # (one label counts: the mean has a value)
+        probs = rng.random(x.shape).astype(rec.dtype)
+        probs /= probs.sum(axis=1, keepdims=True)
+        weight = (rng.random(classes) + 0.1).astype(rec.dtype)
+        w, tw = minigen.tensor(weight), torch.from_numpy(weight)
+        for r in ("mean", "sum", "none"):
+            e = float(rng.choice([0.0, 0.1, 0.4]))
+            labelled = [
+                ("F.cross_entropy", lambda a, y: F.cross_entropy(a, y, reduction=r),
+                 lambda a, y: tF.cross_entropy(a, y, reduction=r)),
+                ("F.cross_entropy", lambda a, y: F.cross_entropy(
+                    a, y, w, ignore, r, label_smoothing=e), lambda a, y: tF.cross_entropy(
+                    a, y, tw, ignore_index=ignore, reduction=r, label_smoothing=e)),
+                ("nn.CrossEntropyLoss", nn.CrossEntropyLoss(w, ignore, r, e),
+                 tnn.CrossEntropyLoss(tw, ignore_index=ignore, reduction=r, label_smoothing=e)),
+                ("F.nll_loss", lambda a, y: F.nll_loss(a, y, w, ignore, r),
+                 lambda a, y: tF.nll_loss(a, y, tw, ignore_index=ignore, reduction=r)),
+                ("nn.NLLLoss", nn.NLLLoss(reduction=r), tnn.NLLLoss(reduction=r)),
+            ]
+            for check, mine, theirs in labelled:
+                forward_backward(rec, check, mine, theirs, [x, labels], rng,
+                                 grads=[True, False])
+            forward_backward(rec, "F.cross_entropy", lambda a, t: F.cross_entropy(
+                a, t, w, reduction=r, label_smoothing=e), lambda a, t: tF.cross_entropy(
+                a, t, tw, reduction=r, label_smoothing=e), [x, probs], rng, label="probs")
+            forward_backward(rec, "F.cross_entropy", lambda a, y: F.cross_entropy(
+                a, y, reduction=r), lambda a, y: tF.cross_entropy(a, y, reduction=r),
+                [x.reshape(size, classes, -1)[0, :, 0], labels.reshape(-1)[0]], rng,
+                grads=[True, False], label="unbatched")
+        rec.case("F.one_hot")
+        flat = labels.reshape(-1)
+        rec.close("F.one_hot", "values", F.one_hot(minigen.tensor(flat), classes + 1),
+                  tF.one_hot(torch.from_numpy(flat), classes + 1))
+
+
 def check_gaussian_kl(rec: Record, rng: np.random.Generator, n: int) -> None:
     """F.gaussian_kl against torch.distributions' KL(N(mu, sigma^2) || N(0, 1)) summed over
     the last axis, every reduction; F.reparameterize statistically (the samples' mean and
@@ -380,6 +425,6 @@ def check_creation(rec: Record, rng: np.random.Generator, n: int) -> None:
         {"t": normal(rng, rec.dtype, 2, 3)}, {})
 
 
-CHECKS = [check_activations, check_softmax, check_dropout, check_losses, check_gaussian_kl,
-          check_reductions, check_matmul, check_shapes, check_indexing, check_elementwise,
-          check_creation]
+CHECKS = [check_activations, check_softmax, check_dropout, check_losses, check_classification,
+          check_gaussian_kl, check_reductions, check_matmul, check_shapes, check_indexing,
+          check_elementwise, check_creation]

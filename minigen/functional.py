@@ -1,7 +1,8 @@
 """``import minigen.functional as F``: the functions a model is written with.
 
-Activations and losses (the Gaussian KL divergence among them) re-exported from
-:mod:`minigen.ops`, plus the reparameterisation trick, a thin composition.
+Activations and losses (the Gaussian KL divergence and a classifier's cross-entropy among
+them) re-exported from :mod:`minigen.ops`, plus the reparameterisation trick, a thin
+composition.
 
 >>> import minigen.functional as F
 >>> logits = minigen.tensor([[2.0], [-1.0]])           # D's output for two images, (N, 1)
@@ -24,6 +25,7 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     binary_cross_entropy_with_logits,
     conv2d,
     conv_transpose2d,
+    cross_entropy,
     dropout,
     gaussian_kl,
     leaky_relu,
@@ -31,6 +33,8 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     log_sigmoid,
     log_softmax,
     mse_loss,
+    nll_loss,
+    one_hot,
     relu,
     sigmoid,
     softmax,

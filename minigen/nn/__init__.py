@@ -12,13 +12,14 @@ from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from minigen.nn.containers import ModuleList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
-from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, MSELoss
+from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigen.nn.module import Module, Parameter
 from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleList",
-    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softplus", "Tanh", "Unflatten",
+    "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss",
+    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softplus",
+    "Tanh", "Unflatten",
     "init",
 ]

@@ -57,3 +57,38 @@ class MSELoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return ops.mse_loss(input, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of integer labels, from log-probabilities (classes on dim 1);
+    ``weight`` (C,), a buffer, rescales each class; labels equal to ``ignore_index`` count
+    for nothing. After ``log_softmax``: together, :class:`CrossEntropyLoss`."""
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(NLLLoss):
+    """Cross-entropy of logits (classes on dim 1) against integer labels or class
+    probabilities: ``log_softmax`` and NLL in one. ``label_smoothing`` mixes the target with
+    the uniform distribution over the classes.
+
+    >>> loss_fn = nn.CrossEntropyLoss()
+    >>> round(loss_fn(minigen.tensor([[2.0, 0.0]]), minigen.tensor([0])).item(), 4)
+    0.1269
+    """
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, ignore_index, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.cross_entropy(input, target, self.weight, self.ignore_index,
+                                 self.reduction, self.label_smoothing)
