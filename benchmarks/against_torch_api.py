@@ -124,6 +124,49 @@ def check_optimizers(rec: Record, rng: np.random.Generator, n: int) -> None:
                              [torch.zeros(1, requires_grad=True)], **options))
 
 
+SCHEDULERS = [  # (name, arguments): every schedule, past its turning points
+    ("StepLR", {"step_size": 3, "gamma": 0.5}), ("StepLR", {"step_size": 1}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}), ("CosineAnnealingLR", {"T_max": 10}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 1e-3}),
+    ("LinearLR", {}), ("LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 8}),
+    ("LambdaLR", {"lr_lambda": lambda epoch: 0.97 ** epoch / (1 + epoch % 3)}),
+]
+
+
+def check_schedulers(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """Each learning-rate schedule over 25 epochs (two parameter groups, Adam): the rate of
+    each group every epoch, get_last_lr(), and a resumed schedule (state_dicts of both the
+    optimizer and the scheduler, loaded after 10 epochs) going on as the uninterrupted one."""
+    check = "lr_scheduler"
+    rec.loose.update({(check, "float64"): 1e-13, (check, "float32"): 1e-13})
+
+    def rates(lib: Any, name: str, options: dict[str, Any], resume_at: int | None = None):
+        params = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+        groups = [{"params": [params[0]]}, {"params": [params[1]], "lr": 0.3}]
+        opt = lib.optim.Adam(groups, lr=0.01)
+        schedule = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        seen = []
+        for epoch in range(25):
+            seen.append([g["lr"] for g in opt.param_groups] + schedule.get_last_lr())
+            opt.step()
+            schedule.step()
+            if epoch + 1 == resume_at:
+                saved = opt.state_dict(), schedule.state_dict()
+                opt = lib.optim.Adam(groups, lr=0.01)
+                opt.load_state_dict(saved[0])
+                schedule = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+                schedule.load_state_dict(saved[1])
+        return np.array(seen)
+
+    for name, options in SCHEDULERS:
+        rec.case(check)
+        ours = rates(minigen, name, options)
+        rec.close(check, f"{name}{options}", ours, rates(torch, name, options))
+        rec.expect(check, np.array_equal(rates(minigen, name, options, resume_at=10), ours),
+                   f"{name}{options}: resuming from the state_dicts changes the rates")
+
+
 # ------------------------------------------------------------------ initialisation
 
 INITS = [  # (function, arguments)
@@ -364,5 +407,5 @@ def adam_step(rec: Record, check: str, name: str, mine: Any, theirs: Any) -> Non
         rec.expect(check, bool(np.all(np.abs(a - b) <= allowed)),
                    f"{name} {key} after a step: {np.abs(a - b).max():.2e} apart")
 
-CHECKS = [check_optimizers, check_init, check_models]
+CHECKS = [check_optimizers, check_schedulers, check_init, check_models]
 FLOAT64_ONLY = [check_module_api]

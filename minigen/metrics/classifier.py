@@ -24,7 +24,6 @@ Fashion-MNIST when you have them) with one command:
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
@@ -182,13 +181,13 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
     images, labels = train.images[:limit], train.labels[:limit]
     model = DigitClassifier(dropout=dropout, pool=pool).to(device)
     opt = optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # lr * (1 + cos(pi t / T)) / 2 at epoch t: large steps first, fine ones at the end
+    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if cosine else None
     loader = DataLoader((images, labels), batch_size=batch_size, shuffle=True, seed=seed,
                         device=device)
     shifts = backend.Generator(backend.device(device), seed + 1)
     started = time.perf_counter()
     for epoch in range(epochs):
-        if cosine:  # lr * (1 + cos(pi t / T)) / 2: large steps first, fine ones at the end
-            opt.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
         model.train()
         total, count = 0.0, 0
         bar = tqdm(loader, desc=f"classifier epoch {epoch + 1}/{epochs}", disable=not progress,
@@ -200,6 +199,8 @@ def train_classifier(dataset: str = "mnist", *, source: str = "auto", root: Any 
             opt.step()
             total, count = total + loss.item() * x.shape[0], count + x.shape[0]
             bar.set_postfix(train_loss=f"{total / count:.4f}", refresh=False)
+        if schedule is not None:
+            schedule.step()
     model.eval()
     model.meta = {
         "dataset": dataset, "source": train.source, "folder": str(train.folder),

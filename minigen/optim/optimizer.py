@@ -5,11 +5,6 @@ Each ``step()`` updates every parameter that has a gradient, with array operatio
 gradient (which may share memory with other arrays). The per-parameter state (step count,
 momentum buffer, first and second moments) is what ``state_dict()`` saves, keyed by the
 parameter's position, so a reloaded optimizer continues bit for bit.
-
->>> model = minigen.nn.Linear(3, 1)
->>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
->>> loss = model(minigen.randn(8, 3)).pow(2).mean()
->>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
 from __future__ import annotations

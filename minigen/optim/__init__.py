@@ -1,0 +1,13 @@
+"""``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`) and learning-rate
+schedules (:mod:`.lr_scheduler`), with PyTorch's names and arguments.
+
+>>> model = minigen.nn.Linear(3, 1)
+>>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+>>> loss = model(minigen.randn(8, 3)).pow(2).mean()
+>>> opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+from minigen.optim import lr_scheduler
+from minigen.optim.optimizer import SGD, Adam, AdamW, Optimizer
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
