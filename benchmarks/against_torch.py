@@ -11,13 +11,15 @@ Forward outputs, then the gradients of the inputs and parameters under one RANDO
 plain sum would hide a wrong gradient whose errors cancel, as for batch norm and softmax).
 float64 first, where the libraries must agree to rounding (a scaled error of 1e-10: see
 ``Record.close``), then float32 (2e-4). Randomness (dropout, initialisation,
-reparameterisation) is compared statistically. Four files:
+reparameterisation) is compared statistically. Five files:
 
 * this one: the layers (Linear, Conv2d, ConvTranspose2d, BatchNorm), output sizes and
   refusals, and the runner;
 * ``against_torch_functional.py``: activations, dropout, losses, and the Tensor methods,
   each of those one line of code run in both libraries;
 * ``against_torch_api.py``: optimizers, initialisation, the Module API, the three models;
+* ``against_torch_pooling.py``: max and average pooling, functions and modules, sizes and
+  refusals;
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
 Deliberate differences, checked as such (not failures):
@@ -31,6 +33,8 @@ Deliberate differences, checked as such (not failures):
   dim)`` gives it to the index it returns, as PyTorch's does. Inputs are drawn without ties.
 * ConvTranspose2d refuses an impossible ``output_padding`` when it is built; PyTorch accepts the
   module and refuses at the first forward. Both refuse the same geometries.
+* MaxPool2d and AvgPool2d refuse bad arguments when built (PyTorch: at the first forward), and
+  pooling takes floating tensors only (PyTorch also pools integers).
 * ``inplace=True`` (ReLU, LeakyReLU, Dropout) is accepted and computes out of place.
 * ``Module.parameters()`` is a list (PyTorch: a generator), ``view`` is ``reshape`` (no
   contiguity error).
@@ -51,6 +55,7 @@ from typing import Any
 
 import against_torch_api as api
 import against_torch_functional as functional
+import against_torch_pooling as pooling
 import numpy as np
 from against_torch_harness import (
     Record,
@@ -274,9 +279,9 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     is a failure (with the error), and the others still run."""
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
-        checks = CHECKS + functional.CHECKS + api.CHECKS
+        checks = CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS
         if dtype == "float64":
-            checks += FLOAT64_ONLY + api.FLOAT64_ONLY
+            checks += FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
         for check in checks:
             started = time.perf_counter()
             try:

@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 import minigen
 from minigen import nn, ops
 from minigen.errors import MinigenError
+from minigen.nn import pooling as pooling_layers
+from minigen.ops import pooling
 from tests.opcheck import index_like_pytorch
 
 NAN, INF = float("nan"), float("inf")
@@ -475,6 +477,29 @@ def test_output_size_helpers(data: Any) -> None:
     assert got is None or len(got) == 2
 
 
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+@given(data=st.data())
+def test_pooling(op: str, data: Any) -> None:
+    n, c, h, w = (data.draw(st.integers(0, 3)) for _ in range(4))
+    x_shape = data.draw(st.sampled_from([(n, c, h, w), (c, h, w), (n, c, h, w, 1), (h, w)]))
+    x = to_tensor(data.draw(arrays(x_shape, dtypes=["float32", "float32", "float64", "int64"])),
+                  "cpu")
+    kw = {name: data.draw(st.one_of(PAIRS, st.none()) if name == "stride" else PAIRS)
+          for name in ("kernel_size", "stride", "padding")}
+    kw["ceil_mode"] = data.draw(st.booleans())
+    if op == "max_pool2d":
+        kw["dilation"] = data.draw(PAIRS)
+        got = call(pooling.max_pool2d, x, **kw)
+    else:
+        kw["count_include_pad"] = data.draw(st.booleans())
+        kw["divisor_override"] = data.draw(st.sampled_from([None, 1, -2, 0, 1.5, "a"]))
+        got = call(pooling.avg_pool2d, x, **kw)
+    if got is not None:
+        size = pooling.pool2d_output_size(x.shape[-2:], kw["kernel_size"], kw["stride"],
+                                          kw["padding"], kw.get("dilation", 1), kw["ceil_mode"])
+        assert got.shape == (*x.shape[:-2], *size) and got.dtype == x.dtype
+
+
 @given(data=st.data())
 def test_batch_norm_and_dropout(data: Any) -> None:
     a = data.draw(arrays(dtypes=["float32", "float32", "float64", "int64"]))
@@ -516,6 +541,8 @@ LAYERS = {
     "Unflatten": lambda: nn.Unflatten(1, (1, 3)), "ReLU": nn.ReLU,
     "LeakyReLU": lambda: nn.LeakyReLU(0.2), "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
     "Softplus": nn.Softplus, "Identity": nn.Identity,
+    "MaxPool2d": lambda: pooling_layers.MaxPool2d(2, padding=1, ceil_mode=True),
+    "AvgPool2d": lambda: pooling_layers.AvgPool2d(2, 1, 1, count_include_pad=False),
 }
 SHAPES = [(2, 3), (3,), (), (0, 3), (1, 3), (2, 1, 3, 3), (2, 2, 3, 3), (1, 2, 1, 1),
           (2, 3, 1), (0, 1, 3, 3)]
@@ -534,7 +561,8 @@ def test_layers(name: str, data: Any) -> None:
     if got is None:
         return
     assert got.dtype == x.dtype
-    if name not in ("Linear", "Conv2d", "ConvTranspose2d", "Flatten", "Unflatten"):
+    if name not in ("Linear", "Conv2d", "ConvTranspose2d", "Flatten", "Unflatten",
+                    "MaxPool2d", "AvgPool2d"):
         assert got.shape == x.shape
     for p in layer.parameters():
         assert p.grad is None or p.grad.shape == p.shape
@@ -546,5 +574,6 @@ def test_every_public_op_is_fuzzed() -> None:
         "unsqueeze", "squeeze", "expand", "flatten", "pad", "getitem", "cat", "stack",
         "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",
         "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
-        "dropout", "astype", "to_device", "gaussian_kl"})
+        "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
+        "pool2d_output_size"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

@@ -20,12 +20,12 @@ import minigen.ops
 from minigen.autograd import Function
 
 TESTS = Path(__file__).parent
-# The op modules whose lowercase functions tests/test_ops.py, test_ops_shape.py and
-# test_ops_nn.py cover one by one (COVERED_FUNCTIONS); ops defined elsewhere (conv,
-# normalization) are held to the class-level check below.
+# The op modules whose lowercase functions tests/test_ops.py, test_ops_shape.py,
+# test_ops_nn.py and test_ops_pool.py cover one by one (COVERED_FUNCTIONS); ops defined
+# elsewhere (conv, normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
-                     "activations", "losses", "classification")}
+                     "activations", "losses", "classification", "pooling")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 
