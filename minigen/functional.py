@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from minigen.creation import randn
 from minigen.ops import (  # noqa: F401  (re-exported)
+    avg_pool2d,
     batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -32,6 +33,7 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     linear,
     log_sigmoid,
     log_softmax,
+    max_pool2d,
     mse_loss,
     nll_loss,
     one_hot,

@@ -435,6 +435,38 @@ def test_gaussian_kl(data: Any) -> None:
         assert got.shape == (tuple(want)[:-1] if reduction == "none" else ())
 
 
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+@given(data=st.data())
+def test_classification_losses(name: str, data: Any) -> None:
+    """Hostile logits and labels (any dtype, rank, value; labels out of range, ignored, all
+    ignored), weights of the wrong shape or dtype, junk arguments."""
+    x = to_tensor(data.draw(arrays()), "cpu")
+    target = to_tensor(data.draw(arrays()), "cpu", grad=False)
+    weight = data.draw(st.sampled_from([None, "ok", "short", "f64", "junk"]))
+    classes = x.shape[1] if x.ndim > 1 else (x.shape[0] if x.ndim else 1)
+    weight = {"ok": minigen.ones(classes), "short": minigen.ones(classes + 1),
+              "f64": minigen.ones(classes, dtype="float64"), "junk": "a"}.get(weight)
+    kw = {"ignore_index": data.draw(st.sampled_from([-100, 0, 1, 1.5, "a"])),
+          "reduction": data.draw(st.sampled_from(["mean", "sum", "none", "avg", None]))}
+    if name == "cross_entropy":
+        kw["label_smoothing"] = data.draw(st.sampled_from([0.0, 0.1, 1.0, -0.5, 2.0]))
+    got = call(getattr(ops, name), x, target, weight, **kw)
+    if got is not None:
+        labels = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
+        assert got.shape == (labels if kw["reduction"] == "none" else ())
+        assert got.dtype == x.dtype
+
+
+@given(data=st.data())
+def test_one_hot(data: Any) -> None:
+    a = data.draw(arrays())
+    classes = data.draw(st.sampled_from([-1, 0, 1, 4, -3, 2.5]))
+    got = call(ops.one_hot, to_tensor(a, "cpu", grad=False), classes)
+    if got is not None:
+        assert got.shape[:-1] == a.shape and got.dtype == minigen.int64
+        np.testing.assert_array_equal(got.numpy().argmax(-1), a)
+
+
 # --------------------------------------------------------------------------- conv, norm
 
 
@@ -575,5 +607,5 @@ def test_every_public_op_is_fuzzed() -> None:
         "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",
         "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
         "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
-        "pool2d_output_size"})
+        "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

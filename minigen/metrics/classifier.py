@@ -76,19 +76,12 @@ class DigitClassifier(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         """(N, 1, 28, 28) -> (N, 128): the ReLU activations of the hidden layer."""
         h = F.relu(self.conv1(x))
-        h = F.relu(self.conv2(max_pool2x2(h) if self.pool else h))
-        h = max_pool2x2(h) if self.pool else h
+        h = F.relu(self.conv2(F.max_pool2d(h, 2) if self.pool else h))
+        h = F.max_pool2d(h, 2) if self.pool else h
         return F.relu(self.fc1(h.reshape(x.shape[0], -1)))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.fc2(self.dropout(self.features(x)))
-
-
-def max_pool2x2(x: Tensor) -> Tensor:
-    """2x2 max pooling, stride 2: (N, C, H, W) -> (N, C, H/2, W/2), as a reshape and a max
-    (the max's backward sends the gradient to the largest of each four)."""
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(dim=(3, 5))
 
 
 def random_shift(images: Tensor, max_shift: int, generator: backend.Generator) -> Tensor:

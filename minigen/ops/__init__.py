@@ -41,6 +41,7 @@ from minigen.ops.losses import (
     mse_loss,
 )
 from minigen.ops.normalization import batch_norm, dropout
+from minigen.ops.pooling import avg_pool2d, max_pool2d, pool2d_output_size
 from minigen.ops.reductions import (
     ValuesIndices,
     amax,
@@ -79,5 +80,5 @@ __all__ = [
     "amax", "amin", "argmax", "argmin", "std",
     "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
-    "cross_entropy", "nll_loss", "one_hot",
+    "cross_entropy", "nll_loss", "one_hot", "avg_pool2d", "max_pool2d", "pool2d_output_size",
 ]
