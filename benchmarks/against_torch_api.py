@@ -339,6 +339,43 @@ def check_module_api(rec: Record, rng: np.random.Generator, n: int) -> None:
                               "extra": torch.from_numpy(state[first])}))
 
 
+def check_hooks(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """Hooks on the models: a forward pre-hook that scales the input, forward hooks that
+    record every Linear/Conv output and one that replaces the last layer's output, and
+    gradient hooks on the output (scaled) and on an input (recorded): the recorded
+    activations, the output, and every gradient as PyTorch's."""
+    check = "hooks"
+    for name, mine, theirs in model_pairs("float64"):
+        if name == "VAE":
+            continue  # (its forward draws noise)
+        rec.case(check)
+        x = normal(rng, "float64", *((4, 100) if "generator" in name else (4, 1, 28, 28)))
+        seen: tuple[list, list] = ([], [])
+        handles = []
+        for i, model in enumerate((mine, theirs)):
+            layers = [m for _, m in model.named_modules()
+                      if type(m).__name__ in ("Linear", "Conv2d", "ConvTranspose2d")]
+            handles += [m.register_forward_hook(
+                lambda m, args, out, i=i: seen[i].append(out.detach())) for m in layers]
+            handles.append(layers[0].register_forward_pre_hook(lambda m, args: args[0] * 0.5))
+            handles.append(layers[-1].register_forward_hook(lambda m, args, out: out * 1.5))
+        ours, peer = minigen.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        got = []
+        for lib, t, model in ((minigen, ours, mine), (torch, peer, theirs)):
+            out = model(t)
+            out.register_hook(lambda g: g * 3)
+            t.register_hook(lambda g: got.append(g * 1))
+            out.backward(lib.ones_like(out))
+        for handle in handles:
+            handle.remove()
+        for i, (a, b) in enumerate(zip(*seen)):
+            rec.close(check, f"{name}: activation {i}", a, b)
+        rec.close(check, f"{name}: input gradient seen by its hook", got[0], got[1])
+        rec.close(check, f"{name}: input gradient", ours.grad, peer.grad)
+        for (k, p), q in zip(mine.named_parameters(), theirs.parameters()):
+            rec.close(check, f"{name}: grad of {k}", p.grad, q.grad)
+
+
 def vae_pair(mine: Any, theirs: Any, eps: np.ndarray) -> tuple[Any, Any]:
     """The VAE's loss (-ELBO per image) as a function of the images, in each library, with
     the same noise ``eps`` (each VAE draws its own in forward)."""
@@ -408,4 +445,4 @@ def adam_step(rec: Record, check: str, name: str, mine: Any, theirs: Any) -> Non
                    f"{name} {key} after a step: {np.abs(a - b).max():.2e} apart")
 
 CHECKS = [check_optimizers, check_schedulers, check_init, check_models]
-FLOAT64_ONLY = [check_module_api]
+FLOAT64_ONLY = [check_module_api, check_hooks]

@@ -1,9 +1,10 @@
-"""The autograd engine: Function, Context and the backward pass (grad modes: ``grad_mode``).
+"""The autograd engine: Function, Context and the tensor's core (the backward pass itself is
+in ``backprop``, the grad modes in ``grad_mode``).
 
 Every differentiable operation is a :class:`Function` subclass with a ``forward`` and a
 ``backward`` on raw arrays, side by side. ``Function.apply`` runs ``forward`` and, when a
 gradient will be needed, links the output to a :class:`Context` that remembers the inputs and
-whatever ``forward`` saved. :func:`backward` walks those contexts in reverse topological order,
+whatever ``forward`` saved. ``backward()`` walks those contexts in reverse topological order,
 without recursion, calling each ``backward`` once with the summed gradient of its output.
 
 The graph keeps only what backward needs: the leaf tensors (to fill their ``.grad``), the
@@ -35,6 +36,7 @@ from minigen.grad_mode import (  # noqa: F401  (re-exported: minigen.autograd.no
     no_grad,
     set_detect_anomaly,
 )
+from minigen.hooks import RemovableHandle
 
 
 def _check_finite(array: Array, what: str, ctx: Context) -> None:
@@ -188,7 +190,9 @@ def _check_compatible(op: str, a: TensorCore, b: TensorCore) -> None:
 class TensorCore:
     """What the engine needs of a tensor; :class:`minigen.Tensor` adds the user's API."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "__weakref__")
+    # _backward_hooks: a leaf's gradient hooks ({id: array -> array}), set only when one is
+    # registered (a non-leaf's live on its Context); read with getattr(..., None)
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_backward_hooks", "__weakref__")
 
     @classmethod
     def _make(cls, data: Array, requires_grad: bool = False) -> TensorCore:
@@ -232,6 +236,8 @@ class TensorCore:
                 f"backward() got a gradient of shape {tuple(gradient.shape)} for a tensor of "
                 f"shape {tuple(self.data.shape)}"
             )
+        from minigen.backprop import run_backward  # (it needs TensorCore, defined here)
+
         with quiet_floating_point():
             run_backward(self._ctx if self._ctx is not None else self, gradient, retain_graph)
 
@@ -240,83 +246,27 @@ class TensorCore:
         if self._ctx is not None:
             self._ctx.out_ref = weakref.ref(self)
 
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient whenever a backward pass has
+        computed it (for a leaf: before it is added to ``.grad``). A returned tensor of the
+        same shape replaces the gradient; None keeps it. Returns a handle: ``.remove()``.
+        See :mod:`minigen.hooks`."""
+        if not self.requires_grad:
+            raise GraphError("register_hook on a tensor that does not require grad: it gets "
+                             "no gradient to hook")
+        shape = tuple(self.shape)
 
-def _topological_order(root: Any) -> list[Any]:
-    """Contexts and leaves reachable from ``root``, each after everything it feeds into."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in getattr(node, "parents", ()):
-            if parent is not None and id(parent) not in visited:
-                stack.append((parent, False))
-    order.reverse()
-    return order
+        def on_gradient(grad: Array) -> Array:
+            out = hook(self._make(grad))
+            if out is None:
+                return grad
+            if not isinstance(out, TensorCore) or tuple(out.shape) != shape:
+                raise ShapeError(f"a gradient hook must return None or a tensor of shape "
+                                 f"{shape}, got {getattr(out, 'shape', type(out).__name__)}")
+            return out.data
 
-
-def _accumulate_leaf(leaf: TensorCore, grad: Array) -> None:
-    if isinstance(grad, HostScalar):
-        grad = as_host_array(grad)
-    if leaf.grad is None:
-        leaf.grad = leaf._make(grad)
-    else:
-        leaf.grad = leaf._make(leaf.grad.data + grad)
-
-
-def run_backward(root: Any, grad: Array, retain_graph: bool) -> None:
-    """The backward pass, from ``root`` (a Context, or a leaf tensor) with cotangent ``grad``."""
-    grads = {id(root): grad}
-    for node in _topological_order(root):
-        grad_out = grads.pop(id(node), None)
-        if grad_out is None:
-            continue
-        if isinstance(node, TensorCore):  # a leaf: its gradient is complete
-            _accumulate_leaf(node, grad_out)
-            continue
-        ctx = node
-        if ctx.out_ref is not None and ctx.out_ref() is not None:
-            _accumulate_leaf(ctx.out_ref(), grad_out)
-        _ = ctx.saved_arrays  # raises a clear error if a previous backward freed them
-        in_grads = ctx.fn.backward(ctx, grad_out)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        for parent, shape, g in zip(ctx.parents, ctx.input_shapes, in_grads):
-            if parent is None or g is None:
-                continue
-            if tuple(g.shape) != shape:
-                g = _unbroadcast(g, shape, ctx.name)
-            if grad_mode.anomaly_enabled:
-                _check_finite(g, "gradient", ctx)
-            key = id(parent)
-            grads[key] = g if key not in grads else grads[key] + g
-        if not retain_graph:
-            ctx.saved = None
-
-
-def _unbroadcast(grad: Array, shape: tuple[int, ...], op: str) -> Array:
-    """Sum ``grad`` down to ``shape``: the one place where broadcasting is undone.
-
-    Broadcasting copied the input along new leading axes and along its size-1 axes, so the
-    gradient sums over exactly those axes (d/dx sum_j f(x) = sum_j f'(x)).
-    """
-    xp = namespace(grad)
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = xp.sum(grad, axis=tuple(range(extra)))
-    if extra >= 0:  # (fewer dimensions than the input: no broadcast explains it, a bug below)
-        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        if axes:
-            grad = xp.sum(grad, axis=axes, keepdims=True)
-    if tuple(grad.shape) != tuple(shape):
-        raise ShapeError(
-            f"the backward of {op} returned a gradient of shape {tuple(grad.shape)} for an input "
-            f"of shape {tuple(shape)} (a bug in {op}.backward)"
-        )
-    return grad
+        owner = self if self._ctx is None else self._ctx
+        hooks = getattr(owner, "_backward_hooks", None)
+        if hooks is None:
+            hooks = owner._backward_hooks = {}
+        return RemovableHandle(hooks, on_gradient)

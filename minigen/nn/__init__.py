@@ -13,8 +13,9 @@ from minigen.nn.containers import ModuleList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from minigen.nn.module import Module, Parameter
+from minigen.nn.module import Module
 from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
+from minigen.nn.parameter import Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [

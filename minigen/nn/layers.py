@@ -12,7 +12,8 @@ from minigen import ops
 from minigen.creation import zeros
 from minigen.errors import ShapeError
 from minigen.nn import init
-from minigen.nn.module import Module, Parameter
+from minigen.nn.module import Module
+from minigen.nn.parameter import Parameter
 from minigen.tensor import Tensor
 
 

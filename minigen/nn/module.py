@@ -1,4 +1,5 @@
-"""Module and Parameter: how a model holds its weights (containers are in containers.py).
+"""Module: how a model holds its weights (Parameter is in parameter.py, containers in
+containers.py).
 
 A :class:`Module` finds its parameters by walking its attributes: a :class:`Parameter`, a
 sub-module, or a list, tuple or dict of them, at any depth. There is no ``__setattr__`` magic:
@@ -15,35 +16,10 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import no_grad
 from minigen.backend import Device, DType
-from minigen.creation import tensor, zeros
 from minigen.errors import DTypeError, ShapeError
+from minigen.hooks import ModuleHooks
+from minigen.nn.parameter import Parameter
 from minigen.tensor import Tensor
-
-
-class Parameter(Tensor):
-    """A tensor that is a trainable weight of a module: a leaf with ``requires_grad=True``.
-
-    ``Parameter(minigen.zeros(3))`` shares the tensor's data. Ops on a parameter give plain
-    tensors (``W * 2`` is a Tensor, not a new Parameter), so only weights are parameters.
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data: Any = None, requires_grad: bool = True):
-        if data is None:
-            data = zeros(0)
-        array = data.data if isinstance(data, Tensor) else tensor(data).data
-        self.data, self.grad, self._ctx = array, None, None
-        self.requires_grad = False
-        self.requires_grad_(requires_grad)
-
-    @classmethod
-    def _make(cls, data: Any, requires_grad: bool = False) -> Tensor:
-        # Results of ops (and gradients) built from a Parameter are plain tensors.
-        return Tensor._make(data, requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + Tensor.__repr__(self.detach())
 
 
 def _walk(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -59,7 +35,7 @@ def _walk(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
             yield from _walk(f"{prefix}.{key}", item)
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class of every layer and model: subclass it, build layers in ``__init__``, and
     write ``forward``. Calling the module calls ``forward``.
 
@@ -81,6 +57,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_forward_hooks"):  # (None for a module never hooked)
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ discovery

@@ -15,7 +15,8 @@ from minigen.backend import int64
 from minigen.creation import ones, tensor, zeros
 from minigen.errors import ShapeError
 from minigen.nn.layers import _check_sizes
-from minigen.nn.module import Module, Parameter
+from minigen.nn.module import Module
+from minigen.nn.parameter import Parameter
 from minigen.tensor import Tensor
 
 

@@ -1,7 +1,7 @@
 """The arithmetic operators: + - * / ** and unary minus, with broadcasting.
 
 Each backward returns gradients of the broadcast output's shape; the engine sums them back
-down to each input's shape (see ``autograd._unbroadcast``)."""
+down to each input's shape (see ``backprop._unbroadcast``)."""
 
 from __future__ import annotations
 

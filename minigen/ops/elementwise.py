@@ -1,7 +1,7 @@
 """Elementwise functions: exp, log, log1p, sqrt, abs, maximum, minimum, where, clamp, and the
 moves between devices and dtypes (the arithmetic operators are in
 :mod:`minigen.ops.arithmetic`). Each backward returns gradients of the broadcast output's
-shape; the engine sums them back down to each input's shape (see ``autograd._unbroadcast``)."""
+shape; the engine sums them back down to each input's shape (see ``backprop._unbroadcast``)."""
 
 from __future__ import annotations
 
