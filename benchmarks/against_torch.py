@@ -15,9 +15,10 @@ reparameterisation) is compared statistically. Five files:
 
 * this one: the layers (Linear, Conv2d, ConvTranspose2d, BatchNorm), output sizes and
   refusals, and the runner;
-* ``against_torch_functional.py``: activations, dropout, losses, and the Tensor methods,
-  each of those one line of code run in both libraries;
-* ``against_torch_api.py``: optimizers, initialisation, the Module API, the three models;
+* ``against_torch_functional.py``: activations, dropout, losses (classification too), and
+  the Tensor methods (indexing too), each of those one line of code run in both libraries;
+* ``against_torch_api.py``: optimizers, learning-rate schedules, initialisation, the Module
+  API, hooks, the three models;
 * ``against_torch_pooling.py``: max and average pooling, functions and modules, sizes and
   refusals;
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
@@ -38,6 +39,12 @@ Deliberate differences, checked as such (not failures):
 * ``inplace=True`` (ReLU, LeakyReLU, Dropout) is accepted and computes out of place.
 * ``Module.parameters()`` is a list (PyTorch: a generator), ``view`` is ``reshape`` (no
   contiguity error).
+* ``cross_entropy``/``nll_loss`` with ``reduction="mean"`` over no counted label (all ignored):
+  minigen raises, PyTorch returns NaN. A mean needs a label; the checks keep one.
+* Learning-rate schedules are computed in closed form from each group's ``initial_lr``;
+  PyTorch's recursive forms agree to rounding unless the lr is changed by hand in between.
+* Not covered (minigen lacks them): ``groups`` != 1 in convolutions, ``padding_mode``,
+  backward hooks on modules, assignment into a tensor (``x[idx] = v``).
 
 Prints a table and writes benchmarks/results/against_torch.md and .json; the exit status is 1
 if any check fails. PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0``.
