@@ -41,7 +41,7 @@ def activation_input(rng: np.random.Generator, dtype: str) -> np.ndarray:
 
 def check_activations(rec: Record, rng: np.random.Generator, n: int) -> None:
     """ReLU, LeakyReLU (slopes in and outside [0, 1]), Sigmoid, Tanh, Softplus (beta,
-    threshold), LogSigmoid, as modules and as functions."""
+    threshold), LogSigmoid, Softmax and LogSoftmax, as modules and as functions."""
     for _ in range(n):
         slope = float(rng.choice([0.01, 0.2, 1.5, -0.3]))
         beta, threshold = float(rng.choice([1.0, 0.5, 2.0])), float(rng.choice([20.0, 5.0]))
@@ -51,6 +51,9 @@ def check_activations(rec: Record, rng: np.random.Generator, n: int) -> None:
             "Sigmoid": (nn.Sigmoid(), tnn.Sigmoid()),
             "Tanh": (nn.Tanh(), tnn.Tanh()),
             "Softplus": (nn.Softplus(beta, threshold), tnn.Softplus(beta, threshold)),
+            "LogSigmoid": (nn.LogSigmoid(), tnn.LogSigmoid()),
+            "Softmax": (nn.Softmax(-1), tnn.Softmax(-1)),
+            "LogSoftmax": (nn.LogSoftmax(dim=0), tnn.LogSoftmax(dim=0)),
             "F.logsigmoid": (F.logsigmoid, tF.logsigmoid),
             "F.leaky_relu": (lambda t: F.leaky_relu(t, slope),
                              lambda t: tF.leaky_relu(t, slope)),

@@ -45,6 +45,13 @@ from minigen.ops import (  # noqa: F401  (re-exported)
 )
 from minigen.tensor import Tensor
 
+__all__ = [
+    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "gaussian_kl", "leaky_relu",
+    "linear", "log_sigmoid", "log_softmax", "logsigmoid", "max_pool2d", "mse_loss", "nll_loss",
+    "one_hot", "relu", "reparameterize", "sigmoid", "softmax", "softplus", "tanh",
+]
+
 logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)
 
 

@@ -572,7 +572,8 @@ LAYERS = {
     "Dropout": lambda: nn.Dropout(0.5), "Flatten": nn.Flatten,
     "Unflatten": lambda: nn.Unflatten(1, (1, 3)), "ReLU": nn.ReLU,
     "LeakyReLU": lambda: nn.LeakyReLU(0.2), "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
-    "Softplus": nn.Softplus, "Identity": nn.Identity,
+    "Softplus": nn.Softplus, "Identity": nn.Identity, "LogSigmoid": nn.LogSigmoid,
+    "Softmax": lambda: nn.Softmax(-1), "LogSoftmax": lambda: nn.LogSoftmax(1),
     "MaxPool2d": lambda: pooling_layers.MaxPool2d(2, padding=1, ceil_mode=True),
     "AvgPool2d": lambda: pooling_layers.AvgPool2d(2, 1, 1, count_include_pad=False),
 }

@@ -36,6 +36,11 @@ from minigen.errors import ShapeError
     (lambda d: nn.Sigmoid(), (3, 4), (3, 4)),
     (lambda d: nn.Tanh(), (3, 4), (3, 4)),
     (lambda d: nn.Identity(), (3, 4), (3, 4)),
+    (lambda d: nn.LogSigmoid(), (3, 4), (3, 4)),
+    (lambda d: nn.Softmax(dim=1), (3, 4), (3, 4)),
+    (lambda d: nn.LogSoftmax(dim=-1), (3, 4), (3, 4)),
+    (lambda d: nn.MaxPool2d(2), (2, 3, 8, 8), (2, 3, 4, 4)),
+    (lambda d: nn.AvgPool2d(3, stride=1, padding=1), (2, 3, 8, 8), (2, 3, 8, 8)),
 ])
 def test_forward_shapes(device: str, make, in_shape, out_shape) -> None:
     layer = make(device)

@@ -61,3 +61,32 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)) = -softplus(-x), stable for any x."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.log_sigmoid(input)
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim`` (give it: PyTorch's implicit choice is deprecated).
+    A classifier's loss wants the logits instead (``CrossEntropyLoss``)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """x - logsumexp(x) along ``dim``: log-probabilities, for ``NLLLoss``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.log_softmax(input, self.dim)
