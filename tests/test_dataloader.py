@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minigen
 from minigen import backend
-from minigen.data import MNIST, DataLoader
+from minigen.data import MNIST, DataLoader, TensorDataset
 from minigen.errors import DataError, ShapeError
 
 
@@ -99,3 +99,19 @@ def test_loader_accepts_tensors_and_rejects_bad_input():
         DataLoader(x, batch_size=0)
     with pytest.raises(ValueError, match="seed or generator"):
         DataLoader(x, seed=1, generator=backend.Generator(backend.device("cpu"), 1))
+
+
+def test_a_tensor_dataset_batches_as_its_tensors_do(device):
+    x = minigen.randn(10, 3, device=device)
+    y = minigen.arange(10, device=device)
+    data = TensorDataset(x, y)
+    assert len(data) == 10
+    row = data[3]
+    assert row[0].shape == (3,) and row[1].item() == 3
+    ours = list(DataLoader(data, 4, shuffle=True, seed=1, device=device))
+    plain = list(DataLoader((x, y), 4, shuffle=True, seed=1, device=device))
+    assert len(ours) == 3
+    for (a, b), (c, d) in zip(ours, plain):
+        assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
+    with pytest.raises(ShapeError, match="same first dimension"):
+        TensorDataset(x, minigen.arange(9))

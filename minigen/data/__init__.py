@@ -9,9 +9,9 @@
 from minigen.data.datasets import MNIST, FashionMNIST, cache_dir
 from minigen.data.download import RESOURCES, download_dataset, download_file
 from minigen.data.idx import read_idx, read_images_labels, write_idx
-from minigen.data.loader import DataLoader
+from minigen.data.loader import DataLoader, TensorDataset
 
 __all__ = [
-    "MNIST", "FashionMNIST", "DataLoader", "cache_dir", "RESOURCES", "download_dataset",
-    "download_file", "read_idx", "read_images_labels", "write_idx",
+    "MNIST", "FashionMNIST", "DataLoader", "TensorDataset", "cache_dir", "RESOURCES",
+    "download_dataset", "download_file", "read_idx", "read_images_labels", "write_idx",
 ]

@@ -23,10 +23,40 @@ from minigen.errors import DataError, ShapeError
 from minigen.tensor import Tensor
 
 
+class TensorDataset:
+    """Tensors (or arrays) that share their first dimension, as one dataset of samples, as
+    PyTorch's ``TensorDataset``: ``dataset[i]`` is the tuple of each one's row i, and a
+    :class:`DataLoader` batches them all.
+
+    >>> from minigen.data import TensorDataset, DataLoader
+    >>> data = TensorDataset(minigen.randn(10, 3), minigen.arange(10))
+    >>> len(data), [t.shape for t in data[0]]
+    (10, [(3,), ()])
+    >>> x, y = next(iter(DataLoader(data, batch_size=4)))
+    >>> x.shape, y.shape
+    ((4, 3), (4,))
+    """
+
+    def __init__(self, *tensors: Any):
+        sizes = [t.shape[0] if len(t.shape) else None for t in tensors]
+        if not tensors or None in sizes or len(set(sizes)) != 1:
+            raise ShapeError("TensorDataset needs tensors with the same first dimension (the "
+                             f"samples), got shapes {[tuple(t.shape) for t in tensors]}")
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return int(self.tensors[0].shape[0])
+
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+
 def _arrays_of(data: Any) -> tuple[list[Any], bool]:
     """The arrays to batch, and whether ``data`` was a single array (yield Tensors, not tuples)."""
     if hasattr(data, "images") and hasattr(data, "labels"):  # MNIST, FashionMNIST
         return [data.images, data.labels], False
+    if isinstance(data, TensorDataset):
+        data = data.tensors
     if isinstance(data, (tuple, list)):
         arrays, single = list(data), False
     else:
@@ -43,8 +73,9 @@ class DataLoader:
 
     Parameters
     ----------
-    data : a dataset with ``.images`` and ``.labels`` (``MNIST``, ``FashionMNIST``), a tuple of
-        arrays or Tensors with the same first dimension N, or a single array.
+    data : a dataset with ``.images`` and ``.labels`` (``MNIST``, ``FashionMNIST``), a
+        :class:`TensorDataset`, a tuple of arrays or Tensors with the same first dimension N,
+        or a single array.
     batch_size : samples per batch; the last batch is smaller unless ``drop_last``.
     shuffle : a new random order each epoch (each pass over the loader).
     drop_last : drop the last batch when it is smaller than ``batch_size``.
