@@ -16,7 +16,8 @@ reparameterisation) is compared statistically. Five files:
 * this one: the layers (Linear, Conv2d, ConvTranspose2d, BatchNorm), output sizes and
   refusals, and the runner;
 * ``against_torch_functional.py``: activations, dropout, losses (classification too), and
-  the Tensor methods (indexing too), each of those one line of code run in both libraries;
+  the Tensor methods (indexing and assignment too), each of those one line of code run in
+  both libraries;
 * ``against_torch_api.py``: optimizers, learning-rate schedules, initialisation, the Module
   API, hooks, the three models;
 * ``against_torch_pooling.py``: max and average pooling, functions and modules, sizes and
@@ -43,8 +44,11 @@ Deliberate differences, checked as such (not failures):
   minigen raises, PyTorch returns NaN. A mean needs a label; the checks keep one.
 * Learning-rate schedules are computed in closed form from each group's ``initial_lr``;
   PyTorch's recursive forms agree to rounding unless the lr is changed by hand in between.
+* ``x[key] = v`` gives ``x`` a new array (see ``minigen.ops.assignment``): a slice taken
+  before keeps the old values, and a graph that saved ``x`` stays valid (PyTorch raises at
+  its backward). An index that picks an element twice is refused (PyTorch: undefined).
 * Not covered (minigen lacks them): ``groups`` != 1 in convolutions, ``padding_mode``,
-  backward hooks on modules, assignment into a tensor (``x[idx] = v``).
+  backward hooks on modules.
 
 Prints a table and writes benchmarks/results/against_torch.md and .json; the exit status is 1
 if any check fails. PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0``.

@@ -390,6 +390,37 @@ def check_indexing(rec: Record, rng: np.random.Generator, n: int) -> None:
             names, rng)
 
 
+def check_assignment(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """``y[key] = value`` on a non-leaf y = t * 1 in both libraries: the result and the
+    gradients of t and of the value, for an int, slices, a column list, row-and-column lists,
+    a mask, an ellipsis, a broadcast value and a value with a leading 1 dim (dropped)."""
+    for _ in range(n):
+        shape = random_shape(rng, 2, 4)
+        rows = [int(v) for v in rng.permutation(shape[0])[:int(rng.integers(1, shape[0] + 1))]]
+        cols = [int(v) for v in rng.permutation(shape[1])[:len(rows)]]
+        mask = rng.random(shape) < 0.5
+        i = int(rng.integers(-shape[0], shape[0]))
+        cases = [  # (key, given the library; the value's shape)
+            (lambda lib: (i,), shape[1:]), (lambda lib: (i,), (1, *shape[1:])),
+            (lambda lib: (slice(1, None),), (1, *shape[1:])),
+            (lambda lib: (slice(None), cols[:1]), (shape[0], 1, *shape[2:])),
+            (lambda lib: (rows[:len(cols)], cols), (len(cols), *shape[2:])),
+            (lambda lib: (lib.tensor(mask),), ()), (lambda lib: (Ellipsis, 0), (1,)),
+        ]
+        for j, (key_for, value_shape) in enumerate(cases):
+            def assign(lib: Any, key_for: Any = key_for) -> Any:
+                def fn(t: Any, v: Any) -> Any:
+                    y = t * 1
+                    y[key_for(lib)] = v
+                    return y
+                return fn
+
+            forward_backward(rec, "assignment", assign(minigen), assign(torch),
+                             [normal(rng, rec.dtype, *shape),
+                              normal(rng, rec.dtype, *value_shape)], rng,
+                             label=f"key {j} of shape {shape} = value of shape {value_shape}")
+
+
 def check_elementwise(rec: Record, rng: np.random.Generator, n: int) -> None:
     """+ - * / ** with broadcasting shapes and numbers on either side, exp, log, sqrt,
     abs, neg, clamp (min, max, both), where, maximum and minimum, and the comparisons and
@@ -430,4 +461,4 @@ def check_creation(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 CHECKS = [check_activations, check_softmax, check_dropout, check_losses, check_classification,
           check_gaussian_kl, check_reductions, check_matmul, check_shapes, check_indexing,
-          check_elementwise, check_creation]
+          check_assignment, check_elementwise, check_creation]

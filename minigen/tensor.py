@@ -219,6 +219,9 @@ class Tensor(TensorCore, TensorMethods):
     def __getitem__(self, key: Any) -> Tensor:
         return _ops.getitem(self, key)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _ops.setitem(self, key, value)  # a new array, see minigen.ops.assignment
+
     # Comparisons give boolean tensors outside the graph.
     def _compare(self, other: Any, name: str) -> Tensor:
         other = other.data if isinstance(other, Tensor) else other

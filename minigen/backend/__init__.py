@@ -33,6 +33,7 @@ from minigen.backend.arrays import (
     batch_first,
     batch_last,
     pad,
+    put,
     scatter_add,
     unpad,
     zeros,
@@ -72,7 +73,7 @@ __all__ = [
     "batch_first", "batch_last", "bool_", "cuda_is_available", "default_generator", "device",
     "device_of", "dtype_of", "float32", "float64", "get_default_dtype", "int32", "int64",
     "keep_freed_memory", "manual_seed", "namespace", "pad", "quiet_floating_point",
-    "scatter_add", "set_default_dtype", "to_device", "to_numpy", "uint8", "unpad", "zeros",
+    "put", "scatter_add", "set_default_dtype", "to_device", "to_numpy", "uint8", "unpad", "zeros",
 ]
 
 if os.environ.get("MINIGEN_MALLOC", "").lower() != "system":

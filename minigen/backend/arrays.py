@@ -1,5 +1,5 @@
-"""What the array-API standard lacks and minigen needs: scatter-add, gradient buffers,
-constant padding, and the memory layout of an array."""
+"""What the array-API standard lacks and minigen needs: scatter-add, assignment through an
+index array, gradient buffers, constant padding, and the memory layout of an array."""
 
 from __future__ import annotations
 
@@ -33,6 +33,23 @@ def scatter_add(shape: tuple[int, ...], axis: int, index: Array, values: Array) 
     moved = xp.moveaxis(values, axis, 0)
     summed = xp.tensordot(one_hot, moved, axes=1)
     return xp.moveaxis(summed, 0, axis)
+
+
+def put(flat: Array, positions: Array, values: Array) -> Array:
+    """A copy of the 1-D ``flat`` with ``values`` written at the (distinct) ``positions``.
+
+    NumPy and CuPy assign through an index array; the array API has no such assignment, so
+    elsewhere it is a scatter-add of the values beside a scatter-add of ones (where to write).
+    """
+    xp = namespace(flat)
+    if isinstance(flat, np.ndarray) or "cupy" in xp.__name__:
+        out = xp.asarray(flat, copy=True)
+        out[positions] = values
+        return out
+    n = flat.shape[0]
+    hit = scatter_add((n,), 0, positions, xp.ones(values.shape, dtype=xp.float32,
+                                                  device=array_api_compat.device(flat))) > 0
+    return xp.where(hit, scatter_add((n,), 0, positions, values), flat)
 
 
 def zeros(shape: tuple[int, ...], like: Array) -> Array:

@@ -12,6 +12,7 @@ from minigen.ops.activations import (
     tanh,
 )
 from minigen.ops.arithmetic import add, div, mul, neg, pow, sub
+from minigen.ops.assignment import setitem
 from minigen.ops.classification import cross_entropy, nll_loss, one_hot
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.conv_geometry import (
@@ -81,4 +82,5 @@ __all__ = [
     "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
     "cross_entropy", "nll_loss", "one_hot", "avg_pool2d", "max_pool2d", "pool2d_output_size",
+    "setitem",
 ]
