@@ -68,6 +68,27 @@ def gradients_by_hand(a: float, b: float) -> tuple[float, float]:
 
 
 # %% [markdown]
+# ### Looking inside: hooks
+#
+# A **hook** is a function minigen calls with a tensor's gradient as soon as the backward pass
+# has it (`tensor.register_hook`, as in PyTorch). On the intermediate $v$ it shows
+# $\partial f/\partial v = 1 - \tanh^2 v$, the first factor above; on $b$ it runs once, with
+# the sum of its two paths. (A hook may also return a new gradient, to clip or rescale it on
+# its way; `module.register_forward_hook` does the same for a layer's outputs.)
+
+# %%
+def gradients_seen_by_hooks(a_value: float, b_value: float) -> dict[str, float]:
+    a = minigen.tensor(a_value, requires_grad=True)
+    b = minigen.tensor(b_value, requires_grad=True)
+    v = a * b + b
+    seen: dict[str, float] = {}
+    v.register_hook(lambda g: seen.update({"df/dv": g.item()}))
+    b.register_hook(lambda g: seen.update({"df/db": g.item()}))
+    v.tanh().backward()
+    return seen
+
+
+# %% [markdown]
 # ## 4. Write your own op
 #
 # An op is a `Function` with a `forward` and a `backward` side by side, both on raw arrays.
@@ -143,6 +164,9 @@ def main(argv: list[str] | None = None) -> dict:
     auto, hand = gradients_by_minigen(a, b), gradients_by_hand(a, b)
     print(f"minigen: df/da = {auto[0]:+.6f}, df/db = {auto[1]:+.6f}")
     print(f"by hand: df/da = {hand[0]:+.6f}, df/db = {hand[1]:+.6f}")
+    hooked = gradients_seen_by_hooks(a, b)
+    print(f"hooks saw: df/dv = {hooked['df/dv']:+.6f} (by hand "
+          f"{1 - math.tanh(a * b + b) ** 2:+.6f}), df/db = {hooked['df/db']:+.6f}")
     print(f"Cube: d/dx x^3 at 2 = {cube_gradient(2.0)} (expected 12)")
     shape, error = broadcast_example(args.seed)
     print(f"broadcast: w.grad has shape {shape}, max error vs column sums {error:.2e}")
@@ -154,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
     (out / "graph.dot").write_text(dot)
     print(f"the graph of f, as Graphviz DOT: {out / 'graph.dot'} "
           "(render with: dot -Tpng graph.dot -o graph.png)")
-    return {"auto": auto, "hand": hand, "dot": dot}
+    return {"auto": auto, "hand": hand, "hooked": hooked, "dot": dot}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Select one lesson with its marker, e.g. ``pytest -m lesson03``.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ def run_lesson(stem_prefix: str, out: Path, *extra: str):
 def test_lesson01_autograd(tmp_path: Path) -> None:
     result = run_lesson("01", tmp_path)
     assert result["auto"] == pytest.approx(result["hand"], rel=1e-5)
+    assert result["hooked"]["df/db"] == pytest.approx(result["hand"][1], rel=1e-5)
+    assert result["hooked"]["df/dv"] == pytest.approx(1 - math.tanh(0.5 * -1.2 - 1.2) ** 2,
+                                                      rel=1e-5)
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
 
 
