@@ -363,7 +363,33 @@ def check_shapes(rec: Record, rng: np.random.Generator, n: int) -> None:
         same_code(rec, check, ["lib.cat([s, t], d)", "lib.cat((s, t))",
                                "lib.stack([s, t], dim=d)", "lib.stack([s, t, s], -1)"],
                   {"s": x, "t": z}, names, rng)
-    same_code(rec, check, ["t.T"], {"t": normal(rng, rec.dtype, 3, 4)}, {}, rng)
+    same_code(rec, check, ["t.T", "t.t()"], {"t": normal(rng, rec.dtype, 3, 4)}, {}, rng)
+
+
+def check_selection(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """clone, split (a size and a list of sizes), chunk, unbind, gather, masked_fill and
+    contiguous, with negative dims; isnan, isfinite, all and any (values and dtypes). Pieces
+    are joined back into one tensor to compare (cat of each flattened)."""
+    check = "selection"
+    for _ in range(n):
+        shape = random_shape(rng, 2, 4)
+        d = int(rng.integers(-len(shape), len(shape)))
+        first = int(rng.integers(0, shape[d] + 1))
+        names = {"d": d, "sizes": [first, shape[d] - first], "k": int(rng.integers(1, 5)),
+                 "gidx": rng.integers(0, shape[d], size=shape)}
+        x = normal(rng, rec.dtype, *shape)
+        same_code(rec, check, [
+            "t.clone() * 2", "t.contiguous()", "t.masked_fill(t > 0, 0.5)",
+            "lib.cat([p.reshape(-1) for p in t.split(k, d)])",
+            "lib.cat([p.reshape(-1) for p in t.split(sizes, d)])",
+            "lib.cat([p.reshape(-1) for p in t.chunk(k, d)])",
+            "lib.cat([p.reshape(-1) for p in lib.unbind(t, d)])",
+            "t.gather(d, lib.tensor(gidx))"], {"t": x}, names, rng)
+        special = np.where(rng.random(shape) < 0.3, np.inf, x)
+        special = np.where(rng.random(shape) < 0.3, np.nan, special).astype(rec.dtype)
+        same_values(rec, check, ["t.isnan()", "t.isfinite()", "(t > 0).all()", "(t > 0).any(d)",
+                                 "lib.all(t > 0, d, True)", "t.isnan().any()"],
+                    {"t": special}, names)
 
 
 def check_indexing(rec: Record, rng: np.random.Generator, n: int) -> None:
@@ -461,4 +487,4 @@ def check_creation(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 CHECKS = [check_activations, check_softmax, check_dropout, check_losses, check_classification,
           check_gaussian_kl, check_reductions, check_matmul, check_shapes, check_indexing,
-          check_assignment, check_elementwise, check_creation]
+          check_selection, check_assignment, check_elementwise, check_creation]

@@ -159,6 +159,12 @@ class Tensor(TensorCore, TensorMethods):
     def long(self) -> Tensor:
         return self.to(backend.int64)
 
+    def int(self) -> Tensor:
+        return self.to(backend.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(backend.bool_)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not self.dtype.is_floating_point:
             raise DTypeError(f"only floating tensors can require grad, this one is "

@@ -129,6 +129,50 @@ class TensorMethods:
     def expand_as(self, other: Tensor) -> Tensor:
         return minigen.ops.expand(self, other.shape)
 
+    def clone(self) -> Tensor:
+        return minigen.ops.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """Itself: minigen has no strided views to make contiguous (``view`` is ``reshape``)."""
+        return self  # type: ignore[return-value]
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return minigen.ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return minigen.ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return minigen.ops.unbind(self, dim)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return minigen.ops.gather(self, dim, index)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return minigen.ops.masked_fill(self, mask, value)
+
+    def isnan(self) -> Tensor:
+        return minigen.ops.isnan(self)
+
+    def isfinite(self) -> Tensor:
+        return minigen.ops.isfinite(self)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.any(self, dim, keepdim)
+
+    def square(self) -> Tensor:
+        return minigen.ops.mul(self, self)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a tensor of at most 2 dimensions, as PyTorch's)."""
+        if self.ndim > 2:
+            raise minigen.ShapeError(f"t() transposes at most 2 dimensions, this tensor has "
+                                     f"shape {self.shape}: use transpose(dim0, dim1) or mT")
+        return self if self.ndim < 2 else minigen.ops.transpose(self, 0, 1)
+
 
 def shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
     """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""

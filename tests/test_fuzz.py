@@ -175,6 +175,7 @@ UNARY = {  # name: NumPy reference (None: shape only)
     "sigmoid": _sigmoid, "softplus": lambda x: np.logaddexp(0.0, x.astype(np.float64)),
     "log_sigmoid": lambda x: -np.logaddexp(0.0, -x.astype(np.float64)),
     "leaky_relu": lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)),
+    "clone": np.copy, "isnan": np.isnan, "isfinite": np.isfinite,
 }
 BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
           "pow": np.power, "maximum": np.maximum, "minimum": np.minimum}
@@ -397,6 +398,37 @@ def _assigned(a: np.ndarray, key: Any, value: Any) -> np.ndarray:
     out = a.copy()
     out[key] = value
     return out
+
+
+@pytest.mark.parametrize("name", ["split", "chunk", "unbind", "gather", "masked_fill", "all",
+                                  "any"])
+@given(data=st.data())
+def test_selection_and_logic(name: str, data: Any) -> None:
+    """Hostile tensors, dims, sizes, indices, masks and values: a result of the right kind,
+    or a deliberate refusal."""
+    a = data.draw(arrays())
+    x = to_tensor(a, "cpu")
+    dim = data.draw(st.one_of(st.integers(-3, 3), st.sampled_from(JUNK)))
+    other = data.draw(st.one_of(st.integers(-1, 4), st.lists(st.integers(-1, 4), max_size=3),
+                                st.sampled_from(JUNK)))
+    if name in ("split", "chunk"):
+        got = call(getattr(ops, name), x, other, dim)
+    elif name == "unbind":
+        got = call(ops.unbind, x, dim)
+    elif name == "gather":
+        index = to_tensor(data.draw(arrays(dtypes=["int64", "int64", "float32", "bool"])),
+                          "cpu", grad=False)
+        got = call(ops.gather, x, dim, index)
+        assert got is None or got.shape == index.shape
+    elif name == "masked_fill":
+        mask = to_tensor(data.draw(arrays(dtypes=["bool", "bool", "int64"])), "cpu")
+        got = call(ops.masked_fill, x, mask, data.draw(st.sampled_from(VALUES + JUNK)))
+        assert got is None or got.shape == x.shape
+    else:
+        got = call(getattr(ops, name), x, dim, data.draw(st.booleans()))
+        assert got is None or got.dtype == minigen.bool_
+    if isinstance(got, tuple):
+        assert all(isinstance(t, minigen.Tensor) and t.dtype == x.dtype for t in got)
 
 
 @pytest.mark.parametrize("name", ["cat", "stack"])
@@ -638,5 +670,6 @@ def test_every_public_op_is_fuzzed() -> None:
         "matmul", "linear", "conv2d", "conv_transpose2d", "conv2d_output_size",
         "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
         "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
-        "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem"})
+        "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem", "split",
+        "chunk", "unbind", "gather", "masked_fill", "all", "any"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

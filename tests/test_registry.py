@@ -25,7 +25,8 @@ TESTS = Path(__file__).parent
 # elsewhere (conv, normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
-                     "activations", "losses", "classification", "assignment", "pooling")}
+                     "activations", "losses", "classification", "assignment", "pooling",
+                     "selection", "logic")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

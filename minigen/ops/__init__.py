@@ -35,6 +35,7 @@ from minigen.ops.elementwise import (
 )
 from minigen.ops.indexing import getitem
 from minigen.ops.linalg import linear, matmul
+from minigen.ops.logic import all, any, isfinite, isnan
 from minigen.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -57,8 +58,10 @@ from minigen.ops.reductions import (
     sum,
     var,
 )
+from minigen.ops.selection import chunk, gather, masked_fill, split, unbind
 from minigen.ops.shape import (
     cat,
+    clone,
     expand,
     flatten,
     pad,
@@ -82,5 +85,6 @@ __all__ = [
     "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
     "cross_entropy", "nll_loss", "one_hot", "avg_pool2d", "max_pool2d", "pool2d_output_size",
-    "setitem",
+    "setitem", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all", "any",
+    "isfinite", "isnan",
 ]

@@ -1,4 +1,4 @@
-"""Shape ops: reshape, permute, expand, cat, stack, pad (indexing is in
+"""Shape ops: reshape, permute, expand, cat, stack, pad, clone (indexing is in
 :mod:`minigen.ops.indexing`).
 
 None of them computes anything; each backward routes the gradient back to where each element
@@ -16,6 +16,18 @@ from minigen.backend import Array
 from minigen.errors import ShapeError
 from minigen.ops._common import check_tensor, is_int, normalize_axes, single_axis
 from minigen.tensor import Tensor
+
+
+class Clone(Function):
+    """A copy with its own memory; the gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array) -> Array:
+        return backend.namespace(a).asarray(a, copy=True)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        return grad_out
 
 
 class Reshape(Function):
@@ -109,6 +121,13 @@ def _resolve_shape(shape: Sequence[int], size: int, old: tuple[int, ...]) -> tup
     if math.prod(shape) != size:
         raise ShapeError(f"cannot reshape a tensor of shape {old} ({size} elements) to {shape}")
     return shape
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy of ``a`` that is part of the graph (``detach()`` leaves it): what an op or an
+    assignment does to the copy never reaches ``a``'s array."""
+    check_tensor(a, "clone")
+    return Clone.apply(a)
 
 
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
