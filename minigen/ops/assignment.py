@@ -134,7 +134,10 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
                          "minigen.no_grad(), or into a copy (x.clone() or x * 1)")
     value = _as_value(x, value)
     n = x.numel()
-    positions = getitem(minigen.arange(n, device=x.device).reshape(x.shape), key)
+    # (int32 where it can: half the memory of int64 for a large tensor's positions)
+    index_dtype = minigen.int32 if n < 2 ** 31 else minigen.int64
+    positions = getitem(minigen.arange(n, dtype=index_dtype, device=x.device).reshape(x.shape),
+                        key)
     shape = positions.shape
     value = _fits(value, shape)
     flat = backend.namespace(positions.data).reshape(positions.data, (-1,))
