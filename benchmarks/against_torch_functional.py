@@ -448,7 +448,8 @@ def check_assignment(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 
 def check_elementwise(rec: Record, rng: np.random.Generator, n: int) -> None:
-    """+ - * / ** with broadcasting shapes and numbers on either side, exp, log, sqrt,
+    """+ - * / ** with broadcasting shapes and numbers on either side, % and // (values),
+    exp, log, sqrt,
     abs, neg, clamp (min, max, both), where, maximum and minimum, and the comparisons and
     logic of boolean masks."""
     check = "elementwise"
@@ -468,6 +469,9 @@ def check_elementwise(rec: Record, rng: np.random.Generator, n: int) -> None:
                                "lib.where(t > 0, t, 0.0)"], {"t": x}, names, rng)
         same_code(rec, check, ["t.log()", "t.sqrt()", "t ** 0.5", "t ** t", "t.log1p()",
                                "lib.log(t)"], {"t": np.abs(x) + 0.1}, names, rng)
+        same_values(rec, check, ["t % 1.5", "t // -0.5", "7.0 % (t.abs() + 1)",
+                                 "t.long() % 4", "-t.long() // 3", "t.long() % -3"],
+                    {"t": x * 4}, names)
         same_values(rec, check, ["s == t", "s != t", "s < t", "s <= t", "s > t", "s >= 0",
                                  "(s > 0) & (t > 0)", "(s > 0) | (t > 0)", "~(s > 0)"],
                     {"s": x, "t": np.round(y)}, names)

@@ -222,6 +222,18 @@ class Tensor(TensorCore, TensorMethods):
     def __rmatmul__(self, other: Any) -> Tensor:
         return _ops.matmul(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
     def __getitem__(self, key: Any) -> Tensor:
         return _ops.getitem(self, key)
 

@@ -178,7 +178,8 @@ UNARY = {  # name: NumPy reference (None: shape only)
     "clone": np.copy, "isnan": np.isnan, "isfinite": np.isfinite,
 }
 BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
-          "pow": np.power, "maximum": np.maximum, "minimum": np.minimum}
+          "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+          "remainder": np.remainder, "floor_divide": np.floor_divide}
 DEVICES = ["cpu", "strict"]
 
 

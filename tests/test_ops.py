@@ -48,7 +48,7 @@ COVERED_OPS = {op for *_, op in UNARY.values()} | {op for *_, op in BINARY.value
 COVERED_FUNCTIONS = set(UNARY) | set(BINARY) | {
     "maximum", "minimum", "where", "clamp", "astype", "to_device",
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
-    "logsumexp",
+    "logsumexp", "remainder", "floor_divide",
 }
 
 
@@ -336,3 +336,26 @@ def test_logsumexp_does_not_overflow(device):
     x = minigen.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]], dtype="float64", device=device)
     np.testing.assert_allclose(host(minigen.logsumexp(x, 1)), [1000 + np.log(2),
                                                               -1000 + np.log(2)])
+
+
+@given(a=hnp.arrays(st.sampled_from([np.int64, np.float64]), mst.shapes(),
+                    elements=st.integers(-20, 20)),
+       b=st.integers(-7, 7).filter(bool), data=st.data())
+def test_remainder_and_floor_divide(device, a, b, data):
+    """% and // as Python's (and PyTorch's): the remainder takes the divisor's sign, the
+    quotient rounds down; the divisor a number or a tensor, on either side. No gradient: a
+    tensor that asks for one is refused."""
+    x = minigen.tensor(a, device=device)
+    divisor = b if data.draw(st.booleans(), label="a number") else minigen.tensor(
+        np.full(a.shape[-1:], b, dtype=a.dtype), device=device)
+    expected = np.broadcast_to(np.full(a.shape[-1:], b, dtype=a.dtype), a.shape)
+    np.testing.assert_array_equal(host(x % divisor), np.remainder(a, expected))
+    np.testing.assert_array_equal(host(x // divisor), np.floor_divide(a, expected))
+    np.testing.assert_array_equal(host(minigen.remainder(17, x + 30)), np.remainder(17, a + 30))
+    assert (x % divisor).dtype == x.dtype
+    if a.dtype == np.float64:
+        with pytest.raises(minigen.GraphError, match="no gradient"):
+            x.requires_grad_(True) // divisor
+    else:
+        with pytest.raises(ValueError, match="by zero"):
+            x % 0

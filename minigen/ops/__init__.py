@@ -11,7 +11,7 @@ from minigen.ops.activations import (
     softplus,
     tanh,
 )
-from minigen.ops.arithmetic import add, div, mul, neg, pow, sub
+from minigen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub
 from minigen.ops.assignment import setitem
 from minigen.ops.classification import cross_entropy, nll_loss, one_hot
 from minigen.ops.conv import conv2d, conv_transpose2d
@@ -86,5 +86,5 @@ __all__ = [
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
     "cross_entropy", "nll_loss", "one_hot", "avg_pool2d", "max_pool2d", "pool2d_output_size",
     "setitem", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all", "any",
-    "isfinite", "isnan",
+    "isfinite", "isnan", "remainder", "floor_divide",
 ]

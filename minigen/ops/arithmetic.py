@@ -1,4 +1,5 @@
-"""The arithmetic operators: + - * / ** and unary minus, with broadcasting.
+"""The arithmetic operators: + - * / ** and unary minus, with broadcasting; % and //
+(values only, no gradient).
 
 Each backward returns gradients of the broadcast output's shape; the engine sums them back
 down to each input's shape (see ``backprop._unbroadcast``)."""
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen import grad_mode
 from minigen.autograd import Context, Function
-from minigen.backend import Array
-from minigen.errors import DTypeError
+from minigen.backend import Array, HostScalar, as_host_array, quiet_floating_point
+from minigen.errors import DTypeError, GraphError
 from minigen.ops._common import binary_operands, check_numeric, check_tensor, namespace_of
 from minigen.tensor import Tensor
 
@@ -132,3 +134,32 @@ def pow(a: Any, b: Any) -> Tensor:
             raise ValueError("pow: integers to negative integer powers are not integers: "
                              "convert the base with .float() first")
     return Pow.apply(a, b)
+
+
+def _floored(a: Any, b: Any, op: str, symbol: str) -> Tensor:
+    """``a % b`` or ``a // b``: values only. They step at every multiple of ``b``, so
+    minigen gives them no gradient (PyTorch's // has none either) and refuses a tensor that
+    asks for one rather than silently detaching it."""
+    a, b = binary_operands(a, b, op)
+    if grad_mode.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                      for t in (a, b)):
+        raise GraphError(f"{symbol} has no gradient in minigen: apply it to .detach()ed values")
+    integers = not any(isinstance(t, float) or (isinstance(t, Tensor)
+                                                and t.dtype.is_floating_point) for t in (a, b))
+    if integers and (b == 0 if isinstance(b, int) else
+                     bool(namespace_of(b.data).any(b.data == 0))):
+        raise ValueError(f"integer {symbol} by zero")
+    x, y = (t.data if isinstance(t, Tensor) else t for t in (a, b))
+    with quiet_floating_point():  # (a float divided by 0: inf or NaN, as in PyTorch)
+        out = x % y if symbol == "%" else x // y
+    return Tensor._make(as_host_array(out) if isinstance(out, HostScalar) else out)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a % b``, with the sign of ``b`` (Python's and PyTorch's rule). No gradient."""
+    return _floored(a, b, "remainder", "%")
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b``, rounded towards minus infinity. No gradient."""
+    return _floored(a, b, "floor_divide", "//")
