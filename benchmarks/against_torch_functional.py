@@ -449,9 +449,8 @@ def check_assignment(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 def check_elementwise(rec: Record, rng: np.random.Generator, n: int) -> None:
     """+ - * / ** with broadcasting shapes and numbers on either side, % and // (values),
-    exp, log, sqrt,
-    abs, neg, clamp (min, max, both), where, maximum and minimum, and the comparisons and
-    logic of boolean masks."""
+    exp, log, sqrt, abs, neg, clamp (min, max, both), where, maximum and minimum, and the
+    comparisons and logic of boolean masks."""
     check = "elementwise"
     for _ in range(n):
         shape = random_shape(rng)
