@@ -44,6 +44,7 @@ from minigen.tensor import Tensor  # noqa: I001  (Tensor first: ops and creation
 from minigen.ops import *  # noqa: F401,F403  (exp, matmul, cat... as minigen.exp etc.)
 from minigen.creation import (
     arange,
+    from_numpy,
     full,
     full_like,
     ones,

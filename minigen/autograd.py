@@ -192,7 +192,10 @@ class TensorCore:
 
     # _backward_hooks: a leaf's gradient hooks ({id: array -> array}), set only when one is
     # registered (a non-leaf's live on its Context); read with getattr(..., None)
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_backward_hooks", "__weakref__")
+    # _is_view: made by an op that makes a view in PyTorch (a slice, reshape, transpose,
+    # detach); set only then, read with getattr(..., False)
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_backward_hooks", "_is_view",
+                 "__weakref__")
 
     @classmethod
     def _make(cls, data: Array, requires_grad: bool = False) -> TensorCore:
@@ -260,9 +263,12 @@ class TensorCore:
             out = hook(self._make(grad))
             if out is None:
                 return grad
-            if not isinstance(out, TensorCore) or tuple(out.shape) != shape:
-                raise ShapeError(f"a gradient hook must return None or a tensor of shape "
-                                 f"{shape}, got {getattr(out, 'shape', type(out).__name__)}")
+            if not isinstance(out, TensorCore):
+                raise TypeError(f"a gradient hook must return None or a minigen Tensor, got "
+                                f"{type(out).__name__}")
+            if tuple(out.shape) != shape:
+                raise ShapeError(f"a gradient hook must return a tensor of shape {shape}, "
+                                 f"got {tuple(out.shape)}")
             return out.data
 
         owner = self if self._ctx is None else self._ctx

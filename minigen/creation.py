@@ -10,6 +10,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from minigen import backend
 from minigen.backend import Array, Device, DType
 from minigen.errors import DTypeError, ShapeError
@@ -26,7 +28,8 @@ def _leaf(data: Array, requires_grad: bool) -> Tensor:
 
 def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | None = None,
            requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor from Python numbers, nested lists, or an array.
+    """A new leaf tensor from Python numbers, nested lists, or an array, always holding its
+    own copy of the data (as ``torch.tensor``; :func:`from_numpy` shares a NumPy array's).
 
     Python floats become the default dtype (float32); ints become int64; a NumPy array keeps
     its dtype unless ``dtype`` is given (as in PyTorch).
@@ -39,6 +42,8 @@ def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | N
     try:
         array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
         backend.dtype_of(array)  # NumPy makes strings or objects an array: not a dtype of ours
+        if _is_array(data) and _shares(array, data):
+            array = backend.namespace(array).asarray(array, copy=True)
         return _leaf(array, requires_grad)
     except (ValueError, TypeError, AttributeError):  # (a str or dict: no array at all)
         _nested_shape(data)  # ragged lists or a string, at the top or inside: say where
@@ -47,6 +52,26 @@ def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | N
 
 def _is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def _shares(array: Array, source: Any) -> bool:
+    """Whether ``array`` may hold ``source``'s memory (the same array, or a NumPy view)."""
+    if array is source:
+        return True
+    if isinstance(array, np.ndarray) and isinstance(source, np.ndarray):
+        return bool(np.shares_memory(array, source))
+    return True  # (another array library: copy rather than guess)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor SHARING ``array``'s memory, as ``torch.from_numpy``: a change to one is a
+    change to the other. :func:`tensor` copies instead."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy takes a NumPy array, got {type(array).__name__}: use "
+                        "minigen.tensor(...)")
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(f"from_numpy: a {array.dtype} array is not a dtype minigen holds")
+    return Tensor._make(array)
 
 
 def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:

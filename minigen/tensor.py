@@ -125,7 +125,9 @@ class Tensor(TensorCore, TensorMethods):
 
     def detach(self) -> Tensor:
         """The same data, cut off from the graph."""
-        return Tensor._make(self.data)
+        out = Tensor._make(self.data)
+        out._is_view = True  # (PyTorch's detach shares memory: see minigen.ops.assignment)
+        return out
 
     def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Tensor:
         """Move to a device (``t.to("cuda")``) and/or cast (``t.to(minigen.float64)``).

@@ -115,3 +115,9 @@ def test_a_tensor_dataset_batches_as_its_tensors_do(device):
         assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
     with pytest.raises(ShapeError, match="same first dimension"):
         TensorDataset(x, minigen.arange(9))
+
+
+def test_a_list_of_samples_is_refused_with_the_fix():
+    pairs = [(minigen.randn(3), 1), (minigen.randn(3), 0)]
+    with pytest.raises(DataError, match="not a list of samples"):
+        DataLoader(pairs, batch_size=2)

@@ -3,6 +3,7 @@ one step of each model stays float32 (issue 7: float64 would double memory and t
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import minigen
@@ -62,3 +63,17 @@ def test_vae_step_is_float32(posterior: str) -> None:
     x = minigen.rand(8, 1, 28, 28)
     loss, _, _ = vae_loss(model(x), x)
     one_step(loss, list(model.parameters()), optim.Adam(model.parameters()))
+
+
+def test_numpy_numbers_are_numbers():
+    """np.sqrt(3), np.float64(0.5): numbers, as in PyTorch, so a float32 tensor stays float32
+    (NumPy 2 alone would promote to float64), and so do the gradients."""
+    x = minigen.randn(4, 3)
+    w = minigen.randn(3, requires_grad=True)
+    for out in (x / np.sqrt(3), np.float64(2) * x, x + np.int64(1), x - np.float32(1)):
+        assert out.dtype == minigen.float32
+    (w * np.float64(0.5)).sum().backward()
+    assert w.grad.dtype == minigen.float32
+    assert (minigen.arange(3) * np.int64(2)).dtype == minigen.int64
+    x[0, 0] = np.float64(2.0)
+    assert x.dtype == minigen.float32 and x[0, 0].item() == 2.0

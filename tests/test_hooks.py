@@ -64,8 +64,12 @@ def test_a_hook_that_removes_itself_runs_once():
 def test_hook_errors_are_named():
     x = minigen.tensor([1.0, 2.0], requires_grad=True)
     x.register_hook(lambda g: g.sum())
-    with pytest.raises(ShapeError, match=r"must return None or a tensor of shape \(2,\)"):
+    with pytest.raises(ShapeError, match=r"must return a tensor of shape \(2,\), got \(\)"):
         (x * x).sum().backward()
+    y = minigen.tensor([1.0], requires_grad=True)
+    y.register_hook(lambda g: g.numpy())
+    with pytest.raises(TypeError, match="must return None or a minigen Tensor, got ndarray"):
+        (y * 2).sum().backward()
     with pytest.raises(GraphError, match="does not require grad"):
         minigen.zeros(2).register_hook(lambda g: g)
     with pytest.raises(TypeError, match="must be callable"):

@@ -127,3 +127,21 @@ def test_the_rules_are_named():
     integers = minigen.zeros(3, dtype="int64")
     integers[1] = 2
     assert integers.tolist() == [0, 2, 0] and integers.dtype == minigen.int64
+
+
+@pytest.mark.parametrize("assign", [
+    "x[0][1] = 5.0", "x.view(-1)[0] = 5.0", "x.reshape(3, 2)[0] = 5.0", "x.t()[0] = 7.0",
+    "x.detach()[0, 0] = 1.0", "x.unsqueeze(0)[0, 0] = 1.0", "x.expand(2, 2, 3)[0] = 1.0",
+    "[row for row in x][0][0] = 9.0", "x.split(1)[0][0] = 1.0",
+])
+def test_assigning_into_a_view_is_refused(assign):
+    """In PyTorch these write through to x; minigen tensors never share memory, so the
+    assignment would silently change only the new tensor: refused, naming the fix."""
+    x = minigen.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"x\[0, 1\] = v, or take a \.clone\(\)"):
+        exec(assign)
+    assert x.tolist() == [[0.0] * 3] * 2
+    y = x[0].clone()
+    y[1] = 2.0  # (a copy is the student's own)
+    x[[0, 1], 0] = minigen.tensor([3.0, 4.0])  # (index arrays copy in PyTorch too: allowed)
+    assert y.tolist() == [0.0, 2.0, 0.0] and x[:, 0].tolist() == [3.0, 4.0]

@@ -169,6 +169,11 @@ def test_bad_input_is_named():
         F.nll_loss(x, minigen.tensor([0.0, 1.0]))
     with pytest.raises(ShapeError, match="class probabilities must have the input's shape"):
         F.cross_entropy(x, minigen.zeros(2, 4))
+    with pytest.raises(DTypeError, match=r"must be integers, got minigen.float32: convert it "
+                                         r"with \.long\(\)"):
+        F.cross_entropy(x, minigen.tensor([0.0, 2.0]))
+    with pytest.raises(DTypeError, match="are the arguments swapped"):
+        F.cross_entropy(y, x)
     with pytest.raises(ValueError, match="ignore_index applies to integer labels"):
         F.cross_entropy(x, minigen.zeros(2, 3), ignore_index=0)
     with pytest.raises(ShapeError, match=r"one number per class, shape \(3,\)"):

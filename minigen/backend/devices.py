@@ -102,6 +102,11 @@ def namespace(x: Array) -> Any:
     try:
         return _NAMESPACES[type(x)]
     except KeyError:
+        if hasattr(x, "requires_grad") and hasattr(x, "grad"):  # a minigen Tensor
+            raise TypeError(
+                "a minigen Tensor where its array belongs: in minigen, tensor.data is the raw "
+                "array, not a Tensor. If you wrote p.data = t, write p.data = t.data, or "
+                "assign under minigen.no_grad(): p[...] = t") from None
         xp = array_api_compat.array_namespace(x)
         _NAMESPACES[type(x)] = xp
         return xp

@@ -58,6 +58,12 @@ def _arrays_of(data: Any) -> tuple[list[Any], bool]:
     if isinstance(data, TensorDataset):
         data = data.tensors
     if isinstance(data, (tuple, list)):
+        if data and isinstance(data[0], (tuple, list)) and any(hasattr(e, "shape")
+                                                                for e in data[0]):
+            raise DataError("DataLoader takes whole arrays, not a list of samples such as "
+                            "[(x, y), ...]: stack them first, e.g. TensorDataset("
+                            "minigen.stack([x for x, _ in pairs]), minigen.tensor([y for _, y "
+                            "in pairs]))")
         arrays, single = list(data), False
     else:
         arrays, single = [data], True

@@ -56,6 +56,18 @@ class Module(ModuleHooks):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Replacing a Parameter with a plain tensor would silently drop it from parameters()
+        # and state_dict() (not trained, not saved): refused, as PyTorch refuses it.
+        if isinstance(self.__dict__.get(name), Parameter) and value is not None and \
+                not isinstance(value, Parameter):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} as parameter {name!r} of "
+                f"{type(self).__name__} (a Parameter or None expected): wrap it, "
+                f"self.{name} = nn.Parameter(t), or change the weights in place under "
+                f"minigen.no_grad(): self.{name}[...] = t")
+        object.__setattr__(self, name, value)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.__dict__.get("_forward_hooks"):  # (None for a module never hooked)
             return self._call_with_hooks(args, kwargs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from minigen import backend
 from minigen.backend import Array
 from minigen.errors import DeviceError, DTypeError, ShapeError
@@ -19,11 +21,16 @@ def namespace_of(*operands: Any) -> Any:
 
 
 def operand(x: Any) -> Any:
-    """Tensors and Python numbers pass through; arrays (a NumPy array, say) become tensors.
+    """Tensors and Python numbers pass through, NumPy numbers become Python ones, and arrays
+    (a NumPy array, say) become tensors.
 
     An array keeps its dtype, so a float64 array meeting a float32 tensor is the clear dtype
     error of :func:`minigen.autograd.Function.apply`, not a silent cast.
     """
+    if isinstance(x, np.generic) and x.ndim == 0 and x.dtype.kind in "biuf":
+        # a NumPy number (np.sqrt(3), np.float64(0.5)) is a number, as in PyTorch: held as a
+        # Python one, else NumPy 2 would promote a float32 tensor to float64 silently
+        return x.item()
     if isinstance(x, (Tensor,) + _SCALARS):
         return x
     if hasattr(x, "shape") and hasattr(x, "dtype"):

@@ -6,7 +6,9 @@ makes a NEW array holding the change and points ``x`` at it; when a gradient is 
 is now the output of an :class:`IndexPut` op whose backward sends the gradient of the
 overwritten elements to ``value`` and the rest to the old ``x``. So every graph built before
 the assignment stays valid, and a slice taken from ``x`` before it keeps the old values (in
-PyTorch it would see the new ones: it shares memory).
+PyTorch it would see the new ones: it shares memory). For the same reason, assigning INTO a
+slice or view (``x[0][1] = v``, a row of ``for row in x``, ``x.view(-1)[0] = v``,
+``x.detach()[0] = v``) is refused: in PyTorch it writes through to ``x``, here it could not.
 
 Which elements ``key`` picks is worked out by indexing an array of positions,
 ``arange(x.numel()).reshape(x.shape)[key]``, so assignment accepts exactly the keys that
@@ -16,6 +18,7 @@ reading does and orders them the same way.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import minigen
@@ -68,6 +71,8 @@ def _as_value(x: Tensor, value: Any) -> Tensor:
             raise DTypeError(f"assigning a {value.dtype} tensor into a {x.dtype} one; minigen "
                              f"never casts silently: convert it with .to({x.dtype})")
         return value
+    if isinstance(value, numbers.Number) and hasattr(value, "item"):
+        value = value.item()  # a NumPy number: the Python one
     if isinstance(value, (bool, int, float)):
         if x.dtype == minigen.bool_ and not isinstance(value, bool):
             raise DTypeError(f"assigning {value!r} into a bool tensor: assign True or False")
@@ -128,6 +133,12 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
            [ 0.,  0., -1.]])
     """
     check_tensor(x, "setitem")
+    if getattr(x, "_is_view", False):
+        raise ValueError(
+            "assigning into a slice, view, reshape, transpose or detach() of another tensor "
+            "(x[0][1] = v, or row = x[0]; row[1] = v) would change only that new tensor here: "
+            "minigen tensors never share memory (in PyTorch this writes through to x). Assign "
+            "into the tensor itself, x[0, 1] = v, or take a .clone() to change only the copy")
     if x.requires_grad and x._ctx is None and grad_mode.grad_enabled:
         raise GraphError("a leaf tensor that requires grad (a parameter, say) cannot be "
                          "assigned into: its .grad would no longer match it. Assign under "

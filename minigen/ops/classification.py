@@ -97,7 +97,11 @@ def _targets(input: Tensor, target: Any, ignore_index: int, op: str) -> Array:
 
 
 def _prepare(input: Any, weight: Any, reduction: str, op: str) -> tuple[Tensor, Array | None]:
-    check_floating(input, op)
+    check_tensor(input, op)
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"{op} takes floating scores (the logits) first and the labels second, "
+                         f"got a {input.dtype} input: are the arguments swapped? "
+                         f"{op}(logits, labels)")
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if input.ndim == 0:
@@ -180,6 +184,11 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         loss = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape[:1]),
                              weight, ignore_index, reduction, label_smoothing)
         return loss.reshape() if reduction == "none" else loss
+    labels_shape = input.shape[:1] + input.shape[2:]
+    if target.dtype.is_floating_point and target.shape == labels_shape != input.shape:
+        raise DTypeError(f"{op}: a target of shape {target.shape} holds class labels, which must "
+                         f"be integers, got {target.dtype}: convert it with .long() (class "
+                         f"probabilities would have the input's shape {input.shape})")
     logp = log_softmax(input, 1)
     if target.dtype.is_floating_point:
         if ignore_index != -100:  # (PyTorch refuses it too: no label to compare with)

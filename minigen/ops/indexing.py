@@ -16,7 +16,7 @@ from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DeviceError, ShapeError
 from minigen.ops._common import broadcast_shapes, check_tensor, is_int
-from minigen.ops.shape import permute, reshape
+from minigen.ops.shape import _view, permute, reshape
 from minigen.tensor import Tensor
 
 
@@ -64,8 +64,8 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     (len(idx), 3))."""
     check_tensor(a, "getitem")
     parts = key if isinstance(key, tuple) else (key,)
-    if not any(_is_index_array(k) for k in parts):
-        return GetItem.apply(a, _basic_key(parts, a.shape))
+    if not any(_is_index_array(k) for k in parts):  # a view in PyTorch (index arrays copy)
+        return _view(GetItem.apply(a, _basic_key(parts, a.shape)))
     return _advanced(a, parts, key)
 
 

@@ -159,6 +159,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ShapeError(f"batch_norm expected input of shape (N, C) or (N, C, H, W), got "
                          f"{input.shape}")
     c = input.shape[1]
+    if c == 0:
+        raise ShapeError(f"batch_norm: an input of shape {input.shape} has no channels (C = 0)")
     for name, value in (("momentum", momentum), ("eps", eps)):
         if not _is_number(value) or not value >= 0:
             raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")

@@ -254,12 +254,21 @@ def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The largest value (``dim=None``), or over one ``dim`` the pair ``(values, indices)``,
     as in PyTorch; the gradient goes to the element returned (the first of a tie). Over a
     tuple of dims, the values only (PyTorch's ``amax``; see :func:`amax`)."""
+    _not_elementwise(dim, "max", "maximum")
     return _extreme(a, dim, keepdim, 1)
 
 
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The smallest value, or over one ``dim`` the pair ``(values, indices)``: see max."""
+    _not_elementwise(dim, "min", "minimum")
     return _extreme(a, dim, keepdim, -1)
+
+
+def _not_elementwise(dim: Any, op: str, elementwise: str) -> None:
+    """``max(a, b)`` of two tensors is PyTorch's elementwise form; minigen names it apart."""
+    if isinstance(dim, Tensor):
+        raise TypeError(f"{op}(a, b) of two tensors: use minigen.{elementwise}(a, b) for the "
+                        f"elementwise {op}; {op}(a, dim) reduces over dim")
 
 
 def _arg(a: Tensor, dim: Any, keepdim: bool, sign: int) -> Tensor:

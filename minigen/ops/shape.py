@@ -123,6 +123,14 @@ def _resolve_shape(shape: Sequence[int], size: int, old: tuple[int, ...]) -> tup
     return shape
 
 
+def _view(t: Tensor) -> Tensor:
+    """Mark ``t`` as what PyTorch would make a view (sharing the input's memory), so that
+    assigning into it, which in minigen cannot reach the input, is refused with the reason
+    (see :mod:`minigen.ops.assignment`)."""
+    t._is_view = True
+    return t
+
+
 def clone(a: Tensor) -> Tensor:
     """A copy of ``a`` that is part of the graph (``detach()`` leaves it): what an op or an
     assignment does to the copy never reaches ``a``'s array."""
@@ -134,7 +142,7 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """A new shape with the same number of elements (one dimension may be -1)."""
     check_tensor(a, "reshape")
     shape = _resolve_shape(shape, a.numel(), a.shape)
-    return a if shape == a.shape else Reshape.apply(a, shape)
+    return a if shape == a.shape else _view(Reshape.apply(a, shape))
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -160,7 +168,7 @@ def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"permute: {tuple(dims)} is not a permutation of the {a.ndim} "
                          f"dimensions of a tensor of shape {a.shape}")
-    return Permute.apply(a, axes)
+    return _view(Permute.apply(a, axes))
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -169,7 +177,7 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     dims = list(range(a.ndim))
     d0, d1 = single_axis(dim0, a.ndim, "transpose"), single_axis(dim1, a.ndim, "transpose")
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(a, tuple(dims))
+    return _view(Permute.apply(a, tuple(dims)))
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -178,7 +186,7 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
     if not is_int(dim) or not -a.ndim - 1 <= dim <= a.ndim:
         raise ShapeError(f"unsqueeze: dim {dim!r} is out of range for {a.ndim} dimension(s)")
     dim = dim % (a.ndim + 1)
-    return Reshape.apply(a, a.shape[:dim] + (1,) + a.shape[dim:])
+    return _view(Reshape.apply(a, a.shape[:dim] + (1,) + a.shape[dim:]))
 
 
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
@@ -205,7 +213,7 @@ def expand(a: Tensor, shape: Sequence[int]) -> Tensor:
         if n != 1 and n != full[i + lead]:
             raise ShapeError(f"expand: dimension {i} of size {n} cannot become "
                              f"{full[i + lead]} (shape {a.shape} -> {shape})")
-    return Expand.apply(a, full)
+    return _view(Expand.apply(a, full))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -1,0 +1,50 @@
+"""What a PyTorch user writes, and what minigen does with it: the same, or a refusal that
+names the difference and the fix (never a silent difference, never an error from deep in a
+dependency). Found by trying the library as a student would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen import nn
+
+
+def test_tensor_copies_and_from_numpy_shares():
+    n = np.zeros(3, np.float32)
+    copied, shared = minigen.tensor(n), minigen.from_numpy(n)
+    n[0] = 4.0
+    assert copied.tolist() == [0.0, 0.0, 0.0] and shared.tolist() == [4.0, 0.0, 0.0]
+    p = minigen.randn(3)
+    q = minigen.tensor(p)
+    p.data[0] = 100.0
+    assert q[0].item() != 100.0
+    with pytest.raises(TypeError, match="from_numpy takes a NumPy array"):
+        minigen.from_numpy([1.0])
+
+
+def test_replacing_a_parameter_with_a_tensor_is_refused():
+    """It would drop out of parameters() and state_dict(): not trained, not saved."""
+    lin = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match=r"cannot assign a Tensor as parameter 'weight'.*"
+                                        r"nn\.Parameter\(t\)"):
+        lin.weight = minigen.randn(2, 3)
+    lin.weight = nn.Parameter(minigen.randn(2, 3))
+    lin.bias = None
+    assert [name for name, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_data_set_to_a_tensor_says_so():
+    lin = nn.Linear(3, 2)
+    lin.weight.data = minigen.zeros(2, 3)  # (PyTorch's .data is a Tensor; minigen's an array)
+    with pytest.raises(TypeError, match=r"write p\.data = t\.data"):
+        lin(minigen.randn(1, 3))
+
+
+def test_max_of_two_tensors_names_maximum():
+    a, b = minigen.randn(3), minigen.randn(3)
+    with pytest.raises(TypeError, match=r"minigen\.maximum\(a, b\)"):
+        minigen.max(a, b)
+    with pytest.raises(TypeError, match=r"minigen\.minimum\(a, b\)"):
+        a.min(b)
