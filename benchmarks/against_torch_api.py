@@ -167,6 +167,35 @@ def check_schedulers(rec: Record, rng: np.random.Generator, n: int) -> None:
                    f"{name}{options}: resuming from the state_dicts changes the rates")
 
 
+def check_clipping(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """nn.utils.clip_grad_norm_ (norm types 1, 2, 3, inf; gradients small and large, so it
+    clips and does not) and clip_grad_value_: the returned norm and every gradient after."""
+    check = "nn.utils clipping"
+    for _ in range(n):
+        shapes = [tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(1, 3))))
+                  for _ in range(3)]
+        grads = [normal(rng, rec.dtype, *s, scale=float(rng.choice([0.01, 1.0, 100.0])))
+                 for s in shapes]
+        norm_type = float(rng.choice([1.0, 2.0, 3.0, np.inf]))
+        max_norm = float(rng.choice([0.5, 1.0, 10.0]))
+        for name, mine, theirs in (
+                ("clip_grad_norm_", lambda ps: nn.utils.clip_grad_norm_(ps, max_norm, norm_type),
+                 lambda ps: torch.nn.utils.clip_grad_norm_(ps, max_norm, norm_type)),
+                ("clip_grad_value_", lambda ps: nn.utils.clip_grad_value_(ps, 0.3),
+                 lambda ps: torch.nn.utils.clip_grad_value_(ps, 0.3))):
+            rec.case(check)
+            ours = [nn.Parameter(minigen.zeros(*g.shape, dtype=rec.dtype)) for g in grads]
+            peer = [torch.zeros(g.shape, dtype=to_torch_dtype(rec.dtype), requires_grad=True)
+                    for g in grads]
+            for p, q, g in zip(ours, peer, grads):
+                p.grad, q.grad = minigen.tensor(g), torch.from_numpy(g.copy())
+            a, b = mine(ours), theirs(peer)
+            if a is not None:
+                rec.close(check, f"{name} norm (p={norm_type})", a, b)
+            for i, (p, q) in enumerate(zip(ours, peer)):
+                rec.close(check, f"{name} grad {i}", p.grad, q.grad)
+
+
 # ------------------------------------------------------------------ initialisation
 
 INITS = [  # (function, arguments)
@@ -444,5 +473,5 @@ def adam_step(rec: Record, check: str, name: str, mine: Any, theirs: Any) -> Non
         rec.expect(check, bool(np.all(np.abs(a - b) <= allowed)),
                    f"{name} {key} after a step: {np.abs(a - b).max():.2e} apart")
 
-CHECKS = [check_optimizers, check_schedulers, check_init, check_models]
+CHECKS = [check_optimizers, check_schedulers, check_init, check_models, check_clipping]
 FLOAT64_ONLY = [check_module_api, check_hooks]

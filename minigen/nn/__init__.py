@@ -7,7 +7,7 @@ names, constructor arguments and default initialisation.
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-from minigen.nn import functional, init
+from minigen.nn import functional, init, utils
 from minigen.nn.activation import (
     LeakyReLU,
     LogSigmoid,
@@ -33,5 +33,5 @@ __all__ = [
     "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList",
     "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "Unflatten",
-    "functional", "init",
+    "functional", "init", "utils",
 ]
