@@ -1,6 +1,7 @@
 """The Tensor: an array, where it lives, and what it needs to take part in autograd.
 
-Operators and methods forward to the differentiable ops in :mod:`minigen.ops`; the creation
+Operators and methods forward to the differentiable ops in :mod:`minigen.ops` (named methods
+in :mod:`minigen.tensor_methods`, in-place ones in :mod:`minigen.tensor_inplace`); the creation
 functions (``tensor``, ``zeros``, ``randn``...) are in :mod:`minigen.creation`.
 """
 
@@ -12,10 +13,11 @@ from minigen import backend
 from minigen.autograd import TensorCore
 from minigen.backend import Device, DType
 from minigen.errors import DeviceError, DTypeError, GraphError
+from minigen.tensor_inplace import TensorInPlace
 from minigen.tensor_methods import TensorMethods
 
 
-class Tensor(TensorCore, TensorMethods):
+class Tensor(TensorCore, TensorMethods, TensorInPlace):
     """An n-dimensional array with an optional gradient.
 
     Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),
@@ -174,11 +176,6 @@ class Tensor(TensorCore, TensorMethods):
         if not self.is_leaf and not requires_grad:
             raise GraphError("requires_grad_(False) on a non-leaf: use .detach()")
         self.requires_grad = requires_grad
-        return self
-
-    def zero_(self) -> Tensor:
-        xp = backend.namespace(self.data)
-        self.data = xp.zeros_like(self.data)
         return self
 
     # ---------------------------------------------------------------- operators

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 import minigen
 from minigen import nn, ops
 from minigen.errors import MinigenError
+from minigen.nn import functional as F
 from minigen.nn import pooling as pooling_layers
 from minigen.ops import pooling
 from tests.opcheck import index_like_pytorch
@@ -395,6 +396,34 @@ def test_setitem(data: Any) -> None:
         agree(x, want, x, exact=True)      # into an int array: NumPy casts, so does minigen)
 
 
+INPLACE = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide,
+           "__iadd__": np.add, "__imul__": np.multiply, "__ipow__": np.power,
+           "copy_": lambda a, b: np.broadcast_to(b, a.shape).astype(a.dtype),
+           "fill_": lambda a, b: np.full_like(a, b), "clamp_": lambda a, b: np.clip(a, b, None)}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+@given(data=st.data())
+def test_inplace(name: str, data: Any) -> None:
+    """x.add_(y), x += y...: hostile tensors and operands. Either a deliberate refusal that
+    leaves x as it was, or x itself, with x's shape and dtype, holding NumPy's result."""
+    a = data.draw(arrays(dtypes=["float32", "float32", "int64", "bool"]))
+    x = to_tensor(a, "cpu", grad=False)
+    before = x.data
+    given_other, b = operand(data.draw, "cpu", a.shape if data.draw(st.booleans()) else None)
+    if name in ("fill_", "clamp_") and not isinstance(given_other, (int, float)):
+        given_other = b = data.draw(st.sampled_from(VALUES + [1, True]))
+    got = call(getattr(x, name), given_other)
+    if got is None or x.data is before:  # refused: x is unchanged
+        np.testing.assert_array_equal(x.detach().numpy(), a)
+        return
+    assert got is x and x.shape == a.shape and x.dtype.name == str(a.dtype)
+    want = reference(INPLACE[name], a, b)
+    if not isinstance(want, Exception) and want.shape == a.shape:
+        np.testing.assert_allclose(x.detach().numpy().astype(np.float64),
+                                   want.astype(np.float64), rtol=1e-6, atol=0, equal_nan=True)
+
+
 def _assigned(a: np.ndarray, key: Any, value: Any) -> np.ndarray:
     out = a.copy()
     out[key] = value
@@ -596,6 +625,37 @@ def test_pooling(op: str, data: Any) -> None:
 
 
 @given(data=st.data())
+def test_resample_and_embedding(data: Any) -> None:
+    """pad, interpolate, adaptive_avg_pool2d and embedding with hostile shapes, sizes and
+    arguments: the shape PyTorch's rules give, or a deliberate refusal."""
+    n, c, h, w = (data.draw(st.integers(0, 3)) for _ in range(4))
+    x_shape = data.draw(st.sampled_from([(n, c, h, w), (c, h, w), (n, c, h, w, 1), (h, w)]))
+    x = to_tensor(data.draw(arrays(x_shape, dtypes=["float32", "float32", "float64", "int64"])),
+                  "cpu")
+    pads = tuple(data.draw(st.lists(st.integers(-3, 3), max_size=5)))
+    mode = data.draw(st.sampled_from(["constant", "reflect", "replicate", "circular", None]))
+    got = call(F.pad, x, pads, mode, data.draw(st.sampled_from([None, 0.5, 1, "a"])))
+    if got is not None:
+        grown = [x.shape[-1 - i // 2] + pads[i] + pads[i + 1] for i in range(0, len(pads), 2)]
+        assert got.shape[x.ndim - len(grown):] == tuple(reversed(grown))
+    size = data.draw(st.one_of(st.none(), SMALL, st.tuples(SMALL, SMALL), st.sampled_from(JUNK)))
+    scale = data.draw(st.sampled_from([None, 2, 0.5, 1.5, 0, -1, (2, 2), NAN, "a"]))
+    kind = data.draw(st.sampled_from(["nearest", "bilinear", "linear", "area"]))
+    align = data.draw(st.sampled_from([None, True, False]))
+    got = call(ops.interpolate, x, size, scale, kind, align)
+    if got is not None:
+        assert got.shape[:2] == x.shape[:2] and got.dtype == x.dtype
+    got = call(ops.adaptive_avg_pool2d, x, size)
+    if got is not None:
+        assert got.shape[:-2] == x.shape[:-2] and got.dtype == x.dtype
+    index = to_tensor(data.draw(arrays(dtypes=["int64", "int64", "float32", "bool"])), "cpu")
+    weight = to_tensor(data.draw(arrays(dtypes=["float32"])), "cpu")
+    got = call(ops.embedding, index, weight, data.draw(st.sampled_from([None, 0, -1, 5])))
+    if got is not None:
+        assert got.shape == index.shape + weight.shape[1:] and got.dtype == weight.dtype
+
+
+@given(data=st.data())
 def test_batch_norm_and_dropout(data: Any) -> None:
     a = data.draw(arrays(dtypes=["float32", "float32", "float64", "int64"]))
     x = to_tensor(a, "cpu")
@@ -639,6 +699,9 @@ LAYERS = {
     "Softmax": lambda: nn.Softmax(-1), "LogSoftmax": lambda: nn.LogSoftmax(1),
     "MaxPool2d": lambda: pooling_layers.MaxPool2d(2, padding=1, ceil_mode=True),
     "AvgPool2d": lambda: pooling_layers.AvgPool2d(2, 1, 1, count_include_pad=False),
+    "Upsample": lambda: nn.Upsample(scale_factor=2), "ZeroPad2d": lambda: nn.ZeroPad2d(1),
+    "ReflectionPad2d": lambda: nn.ReflectionPad2d(1),
+    "AdaptiveAvgPool2d": lambda: nn.AdaptiveAvgPool2d((2, None)),
 }
 SHAPES = [(2, 3), (3,), (), (0, 3), (1, 3), (2, 1, 3, 3), (2, 2, 3, 3), (1, 2, 1, 1),
           (2, 3, 1), (0, 1, 3, 3)]
@@ -672,5 +735,6 @@ def test_every_public_op_is_fuzzed() -> None:
         "conv_transpose2d_output_size", "conv_transpose2d_output_padding", "batch_norm",
         "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
         "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem", "split",
-        "chunk", "unbind", "gather", "masked_fill", "all", "any"})
+        "chunk", "unbind", "gather", "masked_fill", "all", "any",
+        "embedding", "interpolate", "adaptive_avg_pool2d", "inplace"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

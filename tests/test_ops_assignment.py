@@ -1,7 +1,8 @@
 """Property tests of assignment, ``x[key] = value`` (minigen.ops.assignment): every key that
 indexing takes, values that broadcast, the gradient to both the old tensor and the value,
 and the rules: a new array (graphs made before stay valid), no assignment into a leaf that
-requires grad, no silent casts, no element written twice."""
+requires grad, no silent casts, no element written twice. Then the in-place methods
+(``x += y``, ``x.add_(y)``...: minigen.tensor_inplace), which follow the same rules."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.opcheck import check_op, host, index_like_pytorch
 from tests.test_ops_shape import _on, advanced_keys
 
 COVERED_OPS = {"IndexPut"}
-COVERED_FUNCTIONS = {"setitem"}
+COVERED_FUNCTIONS = {"setitem", "inplace"}
 
 
 def _reference(a: np.ndarray, key, value: np.ndarray) -> np.ndarray:
@@ -102,7 +103,7 @@ def test_the_value_gets_the_gradient_of_what_it_overwrote():
 
 def test_the_rules_are_named():
     p = minigen.zeros(3, requires_grad=True)
-    with pytest.raises(GraphError, match="cannot be assigned into"):
+    with pytest.raises(GraphError, match="assigning into a leaf tensor that requires grad"):
         p[0] = 1.0
     with minigen.no_grad():
         p[0] = 1.0  # (allowed, as in PyTorch: the optimizers do no less)
@@ -138,10 +139,151 @@ def test_assigning_into_a_view_is_refused(assign):
     """In PyTorch these write through to x; minigen tensors never share memory, so the
     assignment would silently change only the new tensor: refused, naming the fix."""
     x = minigen.zeros(2, 3)
-    with pytest.raises(ValueError, match=r"x\[0, 1\] = v, or take a \.clone\(\)"):
+    with pytest.raises(ValueError, match=r"x\[0, 1\] = v, x\[0\] \+= 1\), or take a"):
         exec(assign)
     assert x.tolist() == [[0.0] * 3] * 2
     y = x[0].clone()
     y[1] = 2.0  # (a copy is the student's own)
     x[[0, 1], 0] = minigen.tensor([3.0, 4.0])  # (index arrays copy in PyTorch too: allowed)
     assert y.tolist() == [0.0, 2.0, 0.0] and x[:, 0].tolist() == [3.0, 4.0]
+
+
+# ---------------------------------------------------------------- in place: x += y, x.add_(y)
+# (name, how to apply it, the op whose output the result is, NumPy's reference, other's domain)
+INPLACE = [
+    ("+=", lambda c, o: c.__iadd__(o), "Add", np.add, mst.real),
+    ("-=", lambda c, o: c.__isub__(o), "Sub", np.subtract, mst.real),
+    ("*=", lambda c, o: c.__imul__(o), "Mul", np.multiply, mst.real),
+    ("/=", lambda c, o: c.__itruediv__(o), "Div", np.divide, mst.positive),
+    ("add_ alpha", lambda c, o: c.add_(o, alpha=-0.5), "Add", lambda a, b: a - 0.5 * b, mst.real),
+    ("sub_", lambda c, o: c.sub_(o), "Sub", np.subtract, mst.real),
+    ("mul_", lambda c, o: c.mul_(o), "Mul", np.multiply, mst.real),
+    ("div_", lambda c, o: c.div_(o), "Div", np.divide, mst.positive),
+    ("copy_", lambda c, o: c.copy_(o), "Clone", lambda a, b: np.broadcast_to(b, a.shape),
+     mst.real),
+]
+
+
+@pytest.mark.parametrize("name, apply, op, reference, domain", INPLACE,
+                         ids=[n for n, *_ in INPLACE])
+@given(data=st.data())
+def test_inplace(device, name, apply, op, reference, domain, data):
+    """Values and gradients (to the old tensor and to the other operand, which broadcasts
+    to the tensor's shape) as the out-of-place op's; the same object comes back."""
+    x = data.draw(mst.tensors(device=device), label="x")
+    o = data.draw(mst.tensors(data.draw(value_shapes(x.shape)), device=device,
+                              elements=domain), label="other")
+    while o.ndim > x.ndim:  # (value_shapes may add a leading 1: that would broadcast x up)
+        o = o.detach()[0].requires_grad_()
+    if name == "copy_":  # (x's old values are gone: no gradient reaches x; PyTorch's is 0)
+        x = x.detach() * 1.0
+
+    def fn(t, other):
+        c = t * 1.0  # (a non-leaf: a leaf that requires grad is changed only under no_grad)
+        out = apply(c, other)
+        assert out is c
+        return c
+
+    check_op(fn, [x, o], reference, op)
+
+
+@pytest.mark.parametrize("name", ["clamp_", "pow_", "neg_", "fill_", "zero_"])
+@given(data=st.data())
+def test_inplace_unary(device, name, data):
+    x = data.draw(mst.tensors(device=device, elements=mst.away_from(-0.5, 0.5, low=0.1)),
+                  label="x")
+    apply, op, reference = {
+        "clamp_": (lambda c: c.clamp_(-0.5, 0.5), "Clamp", lambda a: np.clip(a, -0.5, 0.5)),
+        "pow_": (lambda c: c.pow_(3.0), "Pow", lambda a: a ** 3.0),
+        "neg_": (lambda c: c.neg_(), "Neg", np.negative),
+        "zero_": (lambda c: c.zero_(), None, np.zeros_like),
+    }.get(name, (None, None, None))
+    if name == "fill_":  # the gradient goes to a 0-d tensor value, none to x's old values
+        v = data.draw(mst.tensors((), device=device), label="value")
+        check_op(lambda t, v: (t * 1.0).fill_(v), [x.detach() * 1.0, v],
+                 lambda a, b: np.broadcast_to(b, a.shape), "Clone")
+        c = x.detach() * 1.0
+        assert c.fill_(2) is c and (host(c) == 2.0).all() and c.dtype == x.dtype
+        return
+    if op is None:  # zero_: no gradient goes through; the tensor leaves the graph
+        c = x * 1.0
+        assert c.zero_() is c and not c.requires_grad and c.is_leaf
+        assert not host(c).any() and c.device == x.device
+        return
+    check_op(lambda t: apply(t * 1.0), [x], reference, op)
+
+
+def test_a_hand_written_sgd_step_changes_the_modules_parameters():
+    """Without __isub__, `p -= lr * p.grad` would rebind the name p to a new tensor and
+    leave the module as it was, silently: the classic first training loop."""
+    minigen.manual_seed(0)
+    model = minigen.nn.Linear(3, 2)
+    opt = minigen.optim.SGD(model.parameters(), lr=0.1)  # (holds the same objects)
+    before = [p.detach().clone() for p in model.parameters()]
+    model(minigen.randn(4, 3)).pow(2).sum().backward()
+    with minigen.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    for p, old, held in zip(model.parameters(), before, opt.param_groups[0]["params"]):
+        assert held is p and p.is_leaf and p.requires_grad and p.grad is not None
+        np.testing.assert_allclose(p.detach().numpy(), old.numpy() - 0.1 * p.grad.numpy(),
+                                   rtol=1e-6)
+    alias = model.weight
+    with minigen.no_grad():
+        model.weight.mul_(0.0).add_(1.0)
+    assert alias.tolist() == [[1.0] * 3] * 2
+
+
+def test_inplace_keeps_graphs_made_before_and_follows_assignments_rules():
+    x = minigen.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = h * h  # saved h's array
+    h += 10.0  # h is now the output of Add; y's graph keeps the old values
+    (y.sum() + h.sum()).backward()
+    assert x.grad.tolist() == [3.0, 5.0] and h.tolist() == [11.0, 12.0]
+    with pytest.raises(GraphError, match="changing in place a leaf tensor that requires grad"):
+        x += 1.0
+    with pytest.raises(GraphError, match="changing in place a leaf"):
+        x.zero_()
+    with pytest.raises(ShapeError, match="broadcast shape"):
+        minigen.zeros(3).add_(minigen.ones(2, 3))
+    with pytest.raises(DTypeError, match="add of a minigen.int64 tensor and the float 0.5"):
+        minigen.zeros(3, dtype="int64").add_(0.5)
+    with pytest.raises(DTypeError, match="never casts silently"):
+        minigen.zeros(3).add_(minigen.ones(3, dtype="float64"))
+    counts = minigen.zeros(3, dtype="int64")
+    counts += 2
+    counts //= 2
+    assert counts.tolist() == [1, 1, 1] and counts.dtype == minigen.int64
+    mask = minigen.tensor([True, False])
+    mask |= minigen.tensor([False, True])
+    assert mask.tolist() == [True, True]
+
+
+def test_copy_casts_moves_and_broadcasts_as_pytorch(device):
+    x = minigen.zeros(2, 3, device=device)
+    x.copy_(minigen.tensor([1.0, 2.0, 3.0], dtype="float64"))  # from the cpu, float64
+    assert x.dtype == minigen.float32 and x.device == minigen.device(device)
+    assert host(x).tolist() == [[1.0, 2.0, 3.0]] * 2
+    with pytest.raises(ShapeError):
+        x.copy_(minigen.ones(4))
+    with pytest.raises(TypeError, match="wrap it with minigen.tensor"):
+        x.copy_([1.0, 2.0, 3.0])
+
+
+def test_inplace_on_a_slice(device):
+    """x[0] += 1 is x[0] = x[0] + 1, as in PyTorch; a named in-place method on a slice,
+    which in PyTorch would change x, is refused (here it could not)."""
+    x = minigen.zeros(2, 3, device=device)
+    x[0] += 1.0
+    x[:, 1:] *= 3.0
+    x[x > 2] -= 1.0
+    assert host(x).tolist() == [[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]]
+    for change in ("x[0].add_(1.0)", "x.view(-1).zero_()", "x.detach().fill_(2.0)",
+                   "x.t().mul_(2.0)"):
+        with pytest.raises(ValueError, match=r"x\[0\] \+= 1\), or take a \.clone\(\)"):
+            exec(change)
+    assert host(x).tolist() == [[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]]
+    p = minigen.nn.Parameter(minigen.zeros(3, device=device))
+    with pytest.raises(GraphError, match="assigning into a leaf"):
+        p[0] += 1.0

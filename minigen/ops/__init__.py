@@ -12,7 +12,7 @@ from minigen.ops.activations import (
     tanh,
 )
 from minigen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub
-from minigen.ops.assignment import setitem
+from minigen.ops.assignment import inplace, setitem
 from minigen.ops.classification import cross_entropy, nll_loss, one_hot
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.conv_geometry import (
@@ -33,6 +33,7 @@ from minigen.ops.elementwise import (
     to_device,
     where,
 )
+from minigen.ops.embedding import embedding
 from minigen.ops.indexing import getitem
 from minigen.ops.linalg import linear, matmul
 from minigen.ops.logic import all, any, isfinite, isnan
@@ -58,6 +59,7 @@ from minigen.ops.reductions import (
     sum,
     var,
 )
+from minigen.ops.resample import adaptive_avg_pool2d, interpolate
 from minigen.ops.selection import chunk, gather, masked_fill, split, unbind
 from minigen.ops.shape import (
     cat,
@@ -85,6 +87,7 @@ __all__ = [
     "batch_norm", "conv2d", "conv2d_output_size", "conv_transpose2d",
     "conv_transpose2d_output_padding", "conv_transpose2d_output_size", "dropout",
     "cross_entropy", "nll_loss", "one_hot", "avg_pool2d", "max_pool2d", "pool2d_output_size",
-    "setitem", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all", "any",
-    "isfinite", "isnan", "remainder", "floor_divide",
+    "setitem", "inplace", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all",
+    "any", "isfinite", "isnan", "remainder", "floor_divide",
+    "embedding", "interpolate", "adaptive_avg_pool2d",
 ]

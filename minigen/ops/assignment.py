@@ -60,7 +60,7 @@ class IndexPut(Function):
         return grad_x, grad_value, None, None
 
 
-def _as_value(x: Tensor, value: Any) -> Tensor:
+def as_value(x: Tensor, value: Any) -> Tensor:
     """``value`` as a tensor of ``x``'s dtype on ``x``'s device: a Python number is made so
     (an int tensor refuses a fractional one), a tensor must already be so."""
     if isinstance(value, Tensor):
@@ -133,17 +133,8 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
            [ 0.,  0., -1.]])
     """
     check_tensor(x, "setitem")
-    if getattr(x, "_is_view", False):
-        raise ValueError(
-            "assigning into a slice, view, reshape, transpose or detach() of another tensor "
-            "(x[0][1] = v, or row = x[0]; row[1] = v) would change only that new tensor here: "
-            "minigen tensors never share memory (in PyTorch this writes through to x). Assign "
-            "into the tensor itself, x[0, 1] = v, or take a .clone() to change only the copy")
-    if x.requires_grad and x._ctx is None and grad_mode.grad_enabled:
-        raise GraphError("a leaf tensor that requires grad (a parameter, say) cannot be "
-                         "assigned into: its .grad would no longer match it. Assign under "
-                         "minigen.no_grad(), or into a copy (x.clone() or x * 1)")
-    value = _as_value(x, value)
+    _check_writable(x, "assigning into")
+    value = as_value(x, value)
     n = x.numel()
     # (int32 where it can: half the memory of int64 for a large tensor's positions)
     index_dtype = minigen.int32 if n < 2 ** 31 else minigen.int64
@@ -156,7 +147,60 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     if any(isinstance(k, (list, range)) or (isinstance(k, Tensor) and k.dtype != minigen.bool_)
            for k in parts) and math.prod(shape) > 1:
         _distinct(flat, n)
-    out = IndexPut.apply(x, value, flat, shape)
+    _become(x, IndexPut.apply(x, value, flat, shape))
+
+
+def _check_writable(x: Tensor, doing: str) -> None:
+    """Refuse to change ``x`` where PyTorch would write through to another tensor (``x`` is
+    a slice or view), or where ``x.grad`` would stop matching ``x`` (a leaf that requires
+    grad, outside no_grad)."""
+    if getattr(x, "_is_view", False):
+        raise ValueError(
+            f"{doing} a slice, view, reshape, transpose or detach() of another tensor "
+            "(x[0][1] = v, x[0].add_(1), x.view(-1).zero_()) would change only that new "
+            "tensor here: minigen tensors never share memory (in PyTorch this writes through "
+            "to x). Change the tensor itself (x[0, 1] = v, x[0] += 1), or take a .clone() to "
+            "change only the copy")
+    if x.requires_grad and x._ctx is None and grad_mode.grad_enabled:
+        raise GraphError(f"{doing} a leaf tensor that requires grad (a parameter, say) is "
+                         "refused: its .grad would no longer match it. Do it under "
+                         "minigen.no_grad() (an optimizer step), or on a copy (x.clone())")
+
+
+def _become(x: Tensor, out: Tensor) -> None:
+    """``x`` takes ``out``'s array and, when a gradient is wanted, its place in the graph.
+    A graph that used ``x`` before keeps the old array: ops save arrays, not tensors, and a
+    node's parents are the old ``x``'s node (or ``x`` itself, a leaf, which stays one)."""
     x.data = out.data
-    if out._ctx is not None:  # x is now the output of the assignment (under no_grad, or
-        x._ctx, x.requires_grad = out._ctx, True  # with no gradient wanted, it just changes)
+    if out._ctx is not None:  # x is now the output of the change
+        x._ctx, x.requires_grad = out._ctx, True
+    elif x._ctx is not None and grad_mode.grad_enabled:  # a change no gradient goes through
+        x._ctx, x.requires_grad = None, False  # (zero_, fill_): x no longer depends on its past
+    # (under no_grad, or with no gradient wanted, it just changes)
+
+
+def inplace(x: Tensor, op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """``x`` changed in place to ``op(x, *args, **kwargs)``: ``x += y``, ``x.add_(y)``,
+    ``x.clamp_(0, 1)``... The same object, as in PyTorch, so every name for it (a module's
+    parameter, an alias) sees the change; by assignment's rules, a new array inside.
+
+    The result must keep ``x``'s shape and dtype (PyTorch's rule too: ``x += y`` cannot
+    broadcast ``x`` up, and an int tensor cannot take a float result).
+
+    >>> w = minigen.nn.Parameter(minigen.ones(3)); alias = w
+    >>> with minigen.no_grad():
+    ...     w -= 0.5 * minigen.ones(3)    # a hand-written SGD step
+    >>> alias
+    tensor([0.5, 0.5, 0.5], requires_grad=True)
+    """
+    check_tensor(x, "an in-place op")
+    _check_writable(x, "changing in place")
+    out = op(x, *args, **kwargs)
+    if out.shape != x.shape:
+        raise ShapeError(f"an in-place op on a tensor of shape {x.shape} cannot give it the "
+                         f"broadcast shape {out.shape}: write x = x + y (a new tensor) instead")
+    if out.dtype != x.dtype:
+        raise DTypeError(f"an in-place op on a {x.dtype} tensor gave {out.dtype}; minigen "
+                         "never casts silently: write x = ... (a new tensor) instead")
+    _become(x, out)
+    return x
