@@ -11,7 +11,7 @@ Forward outputs, then the gradients of the inputs and parameters under one RANDO
 plain sum would hide a wrong gradient whose errors cancel, as for batch norm and softmax).
 float64 first, where the libraries must agree to rounding (a scaled error of 1e-10: see
 ``Record.close``), then float32 (2e-4). Randomness (dropout, initialisation,
-reparameterisation) is compared statistically. Five files:
+reparameterisation) is compared statistically. Six files:
 
 * this one: the layers (Linear, Conv2d, ConvTranspose2d, BatchNorm), output sizes and
   refusals, and the runner;
@@ -22,6 +22,7 @@ reparameterisation) is compared statistically. Five files:
   API, hooks, the three models;
 * ``against_torch_pooling.py``: max and average pooling, functions and modules, sizes and
   refusals;
+* ``against_torch_inplace.py``: the in-place methods (``x += y``, ``x.add_(y)``...);
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
 Deliberate differences, checked as such (not failures):
@@ -66,6 +67,7 @@ from typing import Any
 
 import against_torch_api as api
 import against_torch_functional as functional
+import against_torch_inplace as inplace
 import against_torch_pooling as pooling
 import numpy as np
 from against_torch_harness import (
@@ -290,7 +292,7 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     is a failure (with the error), and the others still run."""
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
-        checks = CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS
+        checks = CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
         if dtype == "float64":
             checks += FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
         for check in checks:
