@@ -44,19 +44,41 @@ from minigen.tensor import Tensor  # noqa: I001  (Tensor first: ops and creation
 from minigen.ops import *  # noqa: F401,F403  (exp, matmul, cat... as minigen.exp etc.)
 from minigen.creation import (
     arange,
+    empty,
+    eye,
     from_numpy,
     full,
     full_like,
+    linspace,
+    logspace,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
+from minigen.comparison import (  # noqa: E402  (minigen.eq(a, b) etc., as torch.eq)
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    le,
+    less,
+    less_equal,
+    lt,
+    ne,
+    not_equal,
+)
+from minigen.grad_mode import inference_mode, set_grad_enabled  # noqa: E402
 from minigen.gradcheck import gradcheck  # noqa: E402
 from minigen.io import load, save  # noqa: E402
 from minigen import data, functional, nn, optim  # noqa: E402,I001

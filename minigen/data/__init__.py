@@ -1,4 +1,5 @@
-"""Data: the IDX reader, MNIST and Fashion-MNIST, checksummed downloads, and the DataLoader.
+"""Data: the IDX reader, MNIST and Fashion-MNIST, checksummed downloads, the DataLoader, and
+Subset, random_split and ConcatDataset (as ``torch.utils.data``'s).
 
 >>> from minigen.data import MNIST, DataLoader
 >>> train = MNIST()                        # full MNIST if found, else the bundled sample
@@ -10,8 +11,10 @@ from minigen.data.datasets import MNIST, FashionMNIST, cache_dir
 from minigen.data.download import RESOURCES, download_dataset, download_file
 from minigen.data.idx import read_idx, read_images_labels, write_idx
 from minigen.data.loader import DataLoader, TensorDataset
+from minigen.data.subset import ConcatDataset, Subset, random_split
 
 __all__ = [
     "MNIST", "FashionMNIST", "DataLoader", "TensorDataset", "cache_dir", "RESOURCES",
     "download_dataset", "download_file", "read_idx", "read_images_labels", "write_idx",
+    "Subset", "ConcatDataset", "random_split",
 ]

@@ -107,10 +107,11 @@ class _IDXDataset:
     classes: tuple[str, ...] = ()
     has_sample = False
 
-    def __init__(self, root: str | os.PathLike | None = None, split: str = "train", *,
-                 download: bool = False, source: str = "auto",
+    def __init__(self, root: str | os.PathLike | None = None, split: str | bool | None = None,
+                 *, train: bool | None = None, download: bool = False, source: str = "auto",
                  pixel_range: tuple[float, float] = (0.0, 1.0), timeout: float = 30.0,
                  progress: bool = True):
+        split = _split_of(split, train, type(self).__name__)
         if split not in SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if source not in ("auto", "full", "sample"):
@@ -226,18 +227,37 @@ class _IDXDataset:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
-    def __getitem__(self, index: int | slice) -> tuple[Any, Any]:
-        """``ds[i]`` -> (image Tensor (1, 28, 28), int label); ``ds[a:b]`` -> two Tensors."""
+    def __getitem__(self, index: Any) -> tuple[Any, Any]:
+        """``ds[i]`` -> (image Tensor (1, 28, 28), int label); ``ds[a:b]`` or ``ds[indices]``
+        (a list or array of ints) -> two Tensors, the images and the labels."""
         from minigen.tensor import Tensor
 
-        if isinstance(index, slice):
-            return Tensor._make(self.images[index]), Tensor._make(self.labels[index])
-        return Tensor._make(self.images[index]), int(self.labels[index])
+        if isinstance(index, (int, np.integer)):
+            return Tensor._make(self.images[index]), int(self.labels[index])
+        return Tensor._make(self.images[index]), Tensor._make(self.labels[index])
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(split={self.split!r}, {len(self)} images, "
                 f"pixel_range={self.pixel_range}, source={self.source!r}, "
                 f"folder='{self.folder}')")
+
+
+def _split_of(split: Any, train: Any, name: str) -> str:
+    """The split asked for with minigen's ``split=`` or PyTorch's ``train=`` (a bool as the
+    second argument, PyTorch's place for ``train``, counts as ``train``)."""
+    if isinstance(split, bool):
+        if train is not None and train != split:
+            raise ValueError(f"{name}: the second argument {split} (PyTorch's train) and "
+                             f"train={train} disagree: give one of them")
+        split, train = None, split
+    if train is not None and not isinstance(train, bool):
+        raise ValueError(f"{name}: train must be True or False, got {train!r}")
+    if train is None:
+        return "train" if split is None else split
+    if split is not None and split != ("train" if train else "test"):
+        raise ValueError(f"{name}: split={split!r} and train={train} disagree: give one of "
+                         f"them (split='train' is train=True, split='test' is train=False)")
+    return "train" if train else "test"
 
 
 def _announce_sample() -> None:
@@ -259,7 +279,9 @@ class MNIST(_IDXDataset):
     root : a folder holding the four IDX files (or a ``mnist`` subfolder of it); searched
         first, and where ``download=True`` puts the files. See the module docstring for the
         whole search order.
-    split : "train" or "test".
+    split : "train" (the default) or "test"; or PyTorch's ``train=True`` / ``train=False``
+        (keyword, or a bool as the second argument as in PyTorch). Giving both is allowed only
+        when they agree.
     download : fetch the files (checksummed, from mirrors) when no folder has them, and
         download again a ``.gz`` file found that cannot be read and has a wrong checksum.
     source : "auto" (the search order, ending with the bundled sample), "full" (never the

@@ -14,11 +14,15 @@ restored (``state_dict``) on every device, CUDA included.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from minigen import backend
 from minigen.backend import Generator
+from minigen.data.subset import ConcatDataset, Subset
 from minigen.errors import DataError, ShapeError
 from minigen.tensor import Tensor
 
@@ -51,8 +55,27 @@ class TensorDataset:
         return tuple(t[index] for t in self.tensors)
 
 
-def _arrays_of(data: Any) -> tuple[list[Any], bool]:
-    """The arrays to batch, and whether ``data`` was a single array (yield Tensors, not tuples)."""
+def _arrays_of(data: Any) -> tuple[list[Any], bool, Any]:
+    """The arrays to batch, whether ``data`` was a single array (yield Tensors, not tuples),
+    and the rows of the arrays that make the dataset (a NumPy int64 array), or None for all:
+    a :class:`Subset`'s indices, composed through nested subsets."""
+    if isinstance(data, Subset):
+        arrays, single, index = _arrays_of(data.dataset)
+        return arrays, single, data._index if index is None else index[data._index]
+    if isinstance(data, ConcatDataset):
+        parts = [_arrays_of(d) for d in data.datasets]
+        if len({(len(a), single) for a, single, _ in parts}) != 1:
+            raise DataError("DataLoader: the datasets of a ConcatDataset must hold the same "
+                            "arrays (e.g. images and labels in each), got "
+                            f"{[len(a) for a, _, _ in parts]} arrays")
+        joined = [np.concatenate([backend.to_numpy(a[k]) if index is None else
+                                  np.take(backend.to_numpy(a[k]), index, axis=0)
+                                  for a, _, index in parts]) for k in range(len(parts[0][0]))]
+        return joined, parts[0][1], None  # (joined once, on the host)
+    return (*_arrays_of_whole(data), None)
+
+
+def _arrays_of_whole(data: Any) -> tuple[list[Any], bool]:
     if hasattr(data, "images") and hasattr(data, "labels"):  # MNIST, FashionMNIST
         return [data.images, data.labels], False
     if isinstance(data, TensorDataset):
@@ -74,6 +97,20 @@ def _arrays_of(data: Any) -> tuple[list[Any], bool]:
             else backend.asarray(a, None, cpu) for a in arrays], single  # lists -> arrays
 
 
+def _check_workers(num_workers: Any, pin_memory: Any) -> None:
+    """PyTorch's ``num_workers`` and ``pin_memory``, accepted so that PyTorch code runs."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+    if num_workers > 0:
+        warnings.warn(f"DataLoader(num_workers={num_workers}): minigen loads every batch in the "
+                      "main process, as num_workers=0 does (a batch is one slice of arrays "
+                      "already in memory: worker processes would only add overhead). The "
+                      "batches are the same; leave num_workers out to silence this",
+                      UserWarning, stacklevel=3)
+    if not isinstance(pin_memory, bool):
+        raise ValueError(f"pin_memory must be True or False, got {pin_memory!r}")
+
+
 class DataLoader:
     """Iterate over a dataset in mini-batches of Tensors on a device.
 
@@ -81,7 +118,9 @@ class DataLoader:
     ----------
     data : a dataset with ``.images`` and ``.labels`` (``MNIST``, ``FashionMNIST``), a
         :class:`TensorDataset`, a tuple of arrays or Tensors with the same first dimension N,
-        or a single array.
+        or a single array; or a :class:`Subset` (e.g. from :func:`random_split`) or
+        :class:`ConcatDataset` of these (a subset's batches are gathered with one array
+        operation each too; a ConcatDataset's arrays are joined once, here).
     batch_size : samples per batch; the last batch is smaller unless ``drop_last``.
     shuffle : a new random order each epoch (each pass over the loader).
     drop_last : drop the last batch when it is smaller than ``batch_size``.
@@ -90,6 +129,11 @@ class DataLoader:
         by ``minigen.manual_seed``).
     generator : a :class:`minigen.backend.Generator` to draw permutations from.
     device : where the batches live ("cpu", "cuda", "strict"); the data is moved there once.
+    num_workers : PyTorch's; minigen always loads in the main process (each batch is one
+        array operation on data already in memory), so a value above 0 gives the same batches
+        and a warning that it is ignored.
+    pin_memory : PyTorch's; accepted and ignored (it speeds up host-to-GPU copies, and minigen
+        copies the data to the device once, not per batch).
 
     Yields
     ------
@@ -108,19 +152,22 @@ class DataLoader:
 
     def __init__(self, data: Any, batch_size: int = 64, shuffle: bool = False,
                  drop_last: bool = False, *, seed: int | None = None,
-                 generator: Generator | None = None, device: Any = "cpu"):
+                 generator: Generator | None = None, device: Any = "cpu",
+                 num_workers: int = 0, pin_memory: bool = False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if seed is not None and generator is not None:
             raise ValueError("pass seed or generator, not both")
-        arrays, self._single = _arrays_of(data)
+        _check_workers(num_workers, pin_memory)
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        arrays, self._single, index = _arrays_of(data)
         sizes = [int(a.shape[0]) if a.ndim else -1 for a in arrays]
         if min(sizes) < 0 or len(set(sizes)) != 1:
             shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
             raise ShapeError(f"DataLoader: the arrays must share their first dimension (the "
                              f"samples), got shapes {shapes}")
         self.dataset = data
-        self.num_samples = sizes[0]
+        self.num_samples = sizes[0] if index is None else int(index.shape[0])
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.device = backend.device(device)
         self.seed = seed
@@ -131,6 +178,9 @@ class DataLoader:
         self.epoch = 0  # epochs started so far
         # Moved once (a no-op for NumPy arrays on the CPU, which are shared, not copied).
         self._arrays = [backend.to_device(a, self.device) for a in arrays]
+        # A Subset's rows of them (on the device too): each batch gathers its rows of the
+        # arrays with one take, composed with the shuffling permutation when there is one.
+        self._index = None if index is None else backend.to_device(index, self.device)
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
@@ -150,11 +200,14 @@ class DataLoader:
         xp = backend.namespace(self._arrays[0])
         for b in range(len(self)):
             start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.num_samples)
-            if order is None:
+            if order is None and self._index is None:
                 batch = [a[start:stop, ...] for a in self._arrays]  # views; ... for the array API
             else:
-                index = order[start:stop]  # one gather per array and batch
-                batch = [xp.take(a, index, axis=0) for a in self._arrays]
+                index = order[start:stop] if order is not None else None
+                if self._index is not None:  # a Subset: its rows at those positions
+                    index = (self._index[start:stop] if index is None
+                             else xp.take(self._index, index, axis=0))
+                batch = [xp.take(a, index, axis=0) for a in self._arrays]  # one gather each
             tensors = tuple(Tensor._make(a) for a in batch)
             yield tensors[0] if self._single else tensors
 
