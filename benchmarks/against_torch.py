@@ -11,7 +11,7 @@ Forward outputs, then the gradients of the inputs and parameters under one RANDO
 plain sum would hide a wrong gradient whose errors cancel, as for batch norm and softmax).
 float64 first, where the libraries must agree to rounding (a scaled error of 1e-10: see
 ``Record.close``), then float32 (2e-4). Randomness (dropout, initialisation,
-reparameterisation) is compared statistically. Six files:
+reparameterisation) is compared statistically. Seven files:
 
 * this one: the layers (Linear, Conv2d, ConvTranspose2d, BatchNorm), output sizes and
   refusals, and the runner;
@@ -22,6 +22,8 @@ reparameterisation) is compared statistically. Six files:
   API, hooks, the three models;
 * ``against_torch_pooling.py``: max and average pooling, functions and modules, sizes and
   refusals;
+* ``against_torch_creation.py``: creation functions (eye, linspace, randint, randperm...),
+  comparisons (eq, lt...), grad modes, ``random_split``'s sizes;
 * ``against_torch_inplace.py``: the in-place methods (``x += y``, ``x.add_(y)``...);
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
@@ -48,6 +50,9 @@ Deliberate differences, checked as such (not failures):
 * ``x[key] = v`` gives ``x`` a new array (see ``minigen.ops.assignment``): a slice taken
   before keeps the old values, and a graph that saved ``x`` stays valid (PyTorch raises at
   its backward). An index that picks an element twice is refused (PyTorch: undefined).
+* ``empty`` gives zeros (PyTorch: uninitialised values), ``inference_mode`` is ``no_grad``
+  (no inference tensors), random integers and splits come from minigen's own generator: the
+  checks compare shapes, dtypes, ranges and split sizes, not the numbers drawn.
 * Not covered (minigen lacks them): ``groups`` != 1 in convolutions, ``padding_mode``,
   backward hooks on modules.
 
@@ -66,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import against_torch_api as api
+import against_torch_creation as creation
 import against_torch_functional as functional
 import against_torch_inplace as inplace
 import against_torch_pooling as pooling
@@ -292,9 +298,11 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     is a failure (with the error), and the others still run."""
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
-        checks = CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
+        checks = (CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
+                  + creation.CHECKS)
         if dtype == "float64":
-            checks += FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
+            checks += (FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
+                       + creation.FLOAT64_ONLY)
         for check in checks:
             started = time.perf_counter()
             try:
