@@ -12,12 +12,13 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import TensorCore
 from minigen.backend import Device, DType
+from minigen.comparison import ComparisonMethods
 from minigen.errors import DeviceError, DTypeError, GraphError
 from minigen.tensor_inplace import TensorInPlace
 from minigen.tensor_methods import TensorMethods
 
 
-class Tensor(TensorCore, TensorMethods, TensorInPlace):
+class Tensor(TensorCore, TensorMethods, TensorInPlace, ComparisonMethods):
     """An n-dimensional array with an optional gradient.
 
     Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),

@@ -3,8 +3,11 @@
 The op tests prove each op on array-api-strict's non-CPU device (and on CuPy where there is a
 GPU); these prove the code around the ops does not slip a NumPy array in somewhere: the data
 loader, the losses, Adam, the fixed noise, checkpoints and resume, the per-epoch figures, the
-classifier's features, the Fréchet distance and the VAE's likelihood bounds. The numbers must
-also be the CPU's: strict arrays are NumPy underneath, CuPy's kernels only round differently.
+classifier's features, the Fréchet distance and the VAE's likelihood bounds. On the strict
+device the numbers must be the CPU's exactly (strict arrays are NumPy underneath, and draw the
+CPU's random numbers); on CUDA, CuPy draws its own random numbers (noise, dropout masks,
+shuffles), so the losses only come close to the CPU's (within 0.5-1 % after two epochs, on
+an H100).
 Tiny networks and 64 digits: seconds per model.
 """
 
@@ -65,8 +68,9 @@ def test_train_resume_and_evaluate_on_every_device(tmp_path: Path, device: str,
 
     cpu = _train(kind, "cpu", tmp_path / "cpu", 2)  # the same run on NumPy
     for name in ("d_loss", "loss"):
-        if name in cpu["epoch"]:
-            np.testing.assert_allclose(whole["epoch"][name], cpu["epoch"][name], rtol=1e-4,
+        if name in cpu["epoch"]:  # (CUDA: other random numbers, see the module docstring)
+            np.testing.assert_allclose(whole["epoch"][name], cpu["epoch"][name],
+                                       rtol=5e-2 if device == "cuda" else 1e-4,
                                        err_msg=f"{name}: {device} differs from the CPU")
 
     def scores(where: str) -> dict:
@@ -77,6 +81,7 @@ def test_train_resume_and_evaluate_on_every_device(tmp_path: Path, device: str,
 
     here, there = scores(device), scores("cpu")
     for name in ("fd", "fd_floor", "classifier_score", "test_elbo", "iwae"):
-        if name in there:
+        if name in there:  # (CUDA draws other samples; the floor compares real images only)
             assert np.isfinite(here[name]), name
-            np.testing.assert_allclose(here[name], there[name], rtol=1e-3, err_msg=name)
+            rtol = 0.1 if device == "cuda" and name != "fd_floor" else 1e-3
+            np.testing.assert_allclose(here[name], there[name], rtol=rtol, err_msg=name)

@@ -21,10 +21,16 @@ def scatter_add(shape: tuple[int, ...], axis: int, index: Array, values: Array) 
         np.add.at(out, (slice(None),) * axis + (index,), values)
         return out
     if "cupy" in xp.__name__:
-        import cupyx
+        import cupy
 
-        out = xp.zeros(shape, dtype=values.dtype)
-        cupyx.scatter_add(out, (slice(None),) * axis + (index,), values)
+        out = cupy.zeros(shape, dtype=values.dtype)
+        where = (slice(None),) * axis + (index,)
+        if hasattr(cupy.add, "at"):  # (CuPy 14 deprecates cupyx.scatter_add for ufunc.at)
+            cupy.add.at(out, where, values)
+        else:
+            import cupyx
+
+            cupyx.scatter_add(out, where, values)
         return out
     # Generic array-API path: a one-hot matrix (n, k) times the values moved to the front.
     n = shape[axis]

@@ -71,9 +71,11 @@ class Generator:
 
     def permutation(self, n: int) -> Array:
         """A random permutation of ``range(n)`` as an int64 array on this device."""
-        if self.device.type == "cuda":
+        if self.device.type == "cuda":  # (CuPy's Generator has no permutation: the order
+            import cupy  # that sorts n uniforms is a uniformly random permutation)
+
             with self.device.native:
-                return self._rng.permutation(n)
+                return cupy.argsort(self._rng.random(n)).astype(cupy.int64)
         return self._finish(self._rng.permutation(n), int64)
 
     def get_state(self) -> dict:
