@@ -24,6 +24,8 @@ reparameterisation) is compared statistically. Seven files:
   refusals;
 * ``against_torch_creation.py``: creation functions (eye, linspace, randint, randperm...),
   comparisons (eq, lt...), grad modes, ``random_split``'s sizes;
+* ``against_torch_resample.py``: embedding, pad, interpolate / Upsample, adaptive average
+  pooling, the Pad2d layers, ModuleDict / ParameterList / ParameterDict;
 * ``against_torch_inplace.py``: the in-place methods (``x += y``, ``x.add_(y)``...);
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
@@ -75,6 +77,7 @@ import against_torch_creation as creation
 import against_torch_functional as functional
 import against_torch_inplace as inplace
 import against_torch_pooling as pooling
+import against_torch_resample as resample
 import numpy as np
 from against_torch_harness import (
     Record,
@@ -299,10 +302,10 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
         checks = (CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
-                  + creation.CHECKS)
+                  + creation.CHECKS + resample.CHECKS)
         if dtype == "float64":
             checks += (FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
-                       + creation.FLOAT64_ONLY)
+                       + creation.FLOAT64_ONLY + resample.FLOAT64_ONLY)
         for check in checks:
             started = time.perf_counter()
             try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from minigen.creation import randn
 from minigen.ops import (  # noqa: F401  (re-exported)
+    adaptive_avg_pool2d,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
@@ -28,7 +29,9 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     conv_transpose2d,
     cross_entropy,
     dropout,
+    embedding,
     gaussian_kl,
+    interpolate,
     leaky_relu,
     linear,
     log_sigmoid,
@@ -43,6 +46,7 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     softplus,
     tanh,
 )
+from minigen.ops.padding import pad  # noqa: F401  (re-exported)
 from minigen.tensor import Tensor
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "gaussian_kl", "leaky_relu",
     "linear", "log_sigmoid", "log_softmax", "logsigmoid", "max_pool2d", "mse_loss", "nll_loss",
     "one_hot", "relu", "reparameterize", "sigmoid", "softmax", "softplus", "tanh",
+    "adaptive_avg_pool2d", "embedding", "interpolate", "pad",
 ]
 
 logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)

@@ -26,7 +26,7 @@ TESTS = Path(__file__).parent
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
                      "activations", "losses", "classification", "assignment", "pooling",
-                     "selection", "logic")}
+                     "selection", "logic", "embedding", "padding", "resample")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

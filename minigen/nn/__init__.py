@@ -18,7 +18,7 @@ from minigen.nn.activation import (
     Softplus,
     Tanh,
 )
-from minigen.nn.containers import ModuleList, Sequential
+from minigen.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -26,6 +26,15 @@ from minigen.nn.module import Module
 from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
 from minigen.nn.parameter import Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
+from minigen.nn.resample import (
+    AdaptiveAvgPool2d,
+    ConstantPad2d,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    Upsample,
+    ZeroPad2d,
+)
+from minigen.nn.sparse import Embedding
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
@@ -33,5 +42,7 @@ __all__ = [
     "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList",
     "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "Unflatten",
+    "AdaptiveAvgPool2d", "ConstantPad2d", "Embedding", "ModuleDict", "ParameterDict",
+    "ParameterList", "ReflectionPad2d", "ReplicationPad2d", "Upsample", "ZeroPad2d",
     "functional", "init", "utils",
 ]
