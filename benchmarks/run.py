@@ -51,8 +51,9 @@ except ImportError:  # the peer is optional
 # ------------------------------------------------------------------ minigen steps
 
 
-def minigen_step(model: str, batch: int, tiny: bool = False) -> Callable[[], None]:
-    """A closure running one full training step of ``model`` in minigen.
+def minigen_step(model: str, batch: int, tiny: bool = False,
+                 device: str = "cpu") -> Callable[[], None]:
+    """A closure running one full training step of ``model`` in minigen on ``device``.
 
     ``tiny``: the same step, the same ops in the same order, with every hidden layer 2 units
     (or channels) wide, for :func:`fixed_cost`.
@@ -65,8 +66,9 @@ def minigen_step(model: str, batch: int, tiny: bool = False) -> Callable[[], Non
             net.fc1, net.fc2, net.fc31, net.fc32 = (nn.Linear(784, 2), nn.Linear(2, 2),
                                                     nn.Linear(2, 2), nn.Linear(2, 2))
             net.fc4, net.fc5, net.fc6 = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 784)
+        net = net.to(device)
         opt = optim.Adam(net.parameters(), lr=1e-3)
-        x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32))
+        x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), device=device)
 
         def step() -> None:
             opt.zero_grad()
@@ -81,12 +83,14 @@ def minigen_step(model: str, batch: int, tiny: bool = False) -> Callable[[], Non
     else:
         g, d = ((dcgan.Generator(channels=2), dcgan.Discriminator(channels=2)) if tiny
                 else (dcgan.Generator(), dcgan.Discriminator()))
+    g, d = g.to(device), d.to(device)
     opt_g = optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
+    real = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1,
+                          device=device)
 
     def step() -> None:
-        z = minigen.randn(batch, 100)
+        z = minigen.randn(batch, 100, device=device)
         fake = g(z)
         opt_d.zero_grad()
         discriminator_loss(d(real), d(fake.detach())).backward()
@@ -151,13 +155,13 @@ def torch_models(model: str) -> Any:
     return g, d
 
 
-def torch_step(model: str, batch: int) -> Callable[[], None]:
+def torch_step(model: str, batch: int, device: str = "cpu") -> Callable[[], None]:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     if model == "vae":
-        net = torch_models("vae")
+        net = torch_models("vae").to(device)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+        x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32)).to(device)
 
         def step() -> None:
             opt.zero_grad()
@@ -168,14 +172,14 @@ def torch_step(model: str, batch: int) -> Callable[[], None]:
             opt.step()
 
         return step
-    g, d = torch_models(model)
+    g, d = (m.to(device) for m in torch_models(model))
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    real = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1).to(device)
+    ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
 
     def step() -> None:
-        fake = g(torch.randn(batch, 100))
+        fake = g(torch.randn(batch, 100, device=device))
         opt_d.zero_grad()
         (tF.binary_cross_entropy_with_logits(d(real), ones)
          + tF.binary_cross_entropy_with_logits(d(fake.detach()), zeros)).backward()
