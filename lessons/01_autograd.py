@@ -15,6 +15,8 @@ import argparse
 import math
 from pathlib import Path
 
+import numpy as np
+
 import minigen
 from minigen.viz import to_dot
 
@@ -148,6 +150,36 @@ def deep_chain(n: int = 10_000) -> float:
     return x.grad.item()  # = 1.0001 ** n
 
 
+# %% [markdown]
+# ## 7. Gradient descent by hand
+#
+# An optimizer is a loop over the parameters: `p -= lr * p.grad`. Two details make it work.
+# The update runs under `minigen.no_grad()`: it is not part of any model, and a leaf that
+# requires grad may be changed in place only there. And `-=` changes the tensor *object*
+# (as PyTorch's does), so a layer holding `w` sees the new values; `w = w - lr * w.grad`
+# would make a new tensor and leave the layer's `w` as it was. Fitting a line by least
+# squares, the loop lands where the normal equations do.
+
+# %%
+def fit_line_by_hand(steps: int = 300, lr: float = 0.1, seed: int = 0) -> dict:
+    minigen.manual_seed(seed)
+    x = minigen.randn(64, 1)
+    y = 3.0 * x + 2.0 + 0.1 * minigen.randn(64, 1)
+    layer = minigen.nn.Linear(1, 1)
+    w, b = layer.weight, layer.bias
+    for _ in range(steps):
+        loss = ((layer(x) - y) ** 2).mean()
+        w.grad = b.grad = None
+        loss.backward()
+        with minigen.no_grad():
+            w -= lr * w.grad  # in place: layer.weight is still w
+            b -= lr * b.grad
+    design = np.concatenate([x.numpy(), np.ones((64, 1), dtype=np.float32)], axis=1)
+    exact = np.linalg.lstsq(design, y.numpy(), rcond=None)[0].ravel()
+    return {"fitted": (layer.weight.item(), layer.bias.item()),
+            "least_squares": (float(exact[0]), float(exact[1])), "same_tensor": layer.weight is w}
+
+
 # %%
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -172,13 +204,16 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"broadcast: w.grad has shape {shape}, max error vs column sums {error:.2e}")
     n = 1000 if args.quick else 10_000
     print(f"deep chain of {n} ops: gradient {deep_chain(n):.6f} (expected {1.0001 ** n:.6f})")
+    line = fit_line_by_hand(seed=args.seed)
+    print("gradient descent by hand: w = {:.4f}, b = {:.4f}; least squares: w = {:.4f}, "
+          "b = {:.4f}".format(*line["fitted"], *line["least_squares"]))
 
     ta, tb, f = forward_example(a, b)
     dot = to_dot(f, name="f", params={"a": ta, "b": tb})
     (out / "graph.dot").write_text(dot)
     print(f"the graph of f, as Graphviz DOT: {out / 'graph.dot'} "
           "(render with: dot -Tpng graph.dot -o graph.png)")
-    return {"auto": auto, "hand": hand, "hooked": hooked, "dot": dot}
+    return {"auto": auto, "hand": hand, "hooked": hooked, "dot": dot, "line": line}
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ def test_lesson01_autograd(tmp_path: Path) -> None:
     assert result["hooked"]["df/dv"] == pytest.approx(1 - math.tanh(0.5 * -1.2 - 1.2) ** 2,
                                                       rel=1e-5)
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+    line = result["line"]  # the hand-written SGD loop reaches the least-squares line
+    assert line["same_tensor"]
+    assert line["fitted"] == pytest.approx(line["least_squares"], abs=1e-3)
 
 
 @pytest.mark.lesson02
