@@ -27,6 +27,8 @@ reparameterisation) is compared statistically. Seven files:
 * ``against_torch_resample.py``: embedding, pad, interpolate / Upsample, adaptive average
   pooling, the Pad2d layers, ModuleDict / ParameterList / ParameterDict;
 * ``against_torch_inplace.py``: the in-place methods (``x += y``, ``x.add_(y)``...);
+* ``against_torch_extra_nn.py``: GELU, ELU, SiLU, LayerNorm, the L1 and smooth L1 losses
+  (its docstring lists their deliberate differences);
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
 Deliberate differences, checked as such (not failures):
@@ -74,6 +76,7 @@ from typing import Any
 
 import against_torch_api as api
 import against_torch_creation as creation
+import against_torch_extra_nn as extra_nn
 import against_torch_functional as functional
 import against_torch_inplace as inplace
 import against_torch_pooling as pooling
@@ -302,7 +305,7 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
         checks = (CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
-                  + creation.CHECKS + resample.CHECKS)
+                  + creation.CHECKS + resample.CHECKS + extra_nn.CHECKS)
         if dtype == "float64":
             checks += (FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
                        + creation.FLOAT64_ONLY + resample.FLOAT64_ONLY)

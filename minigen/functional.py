@@ -46,7 +46,10 @@ from minigen.ops import (  # noqa: F401  (re-exported)
     softplus,
     tanh,
 )
+from minigen.ops.layer_norm import layer_norm  # noqa: F401  (re-exported)
 from minigen.ops.padding import pad  # noqa: F401  (re-exported)
+from minigen.ops.regression_losses import l1_loss, smooth_l1_loss  # noqa: F401
+from minigen.ops.smooth_activations import elu, gelu, silu  # noqa: F401  (re-exported)
 from minigen.tensor import Tensor
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "linear", "log_sigmoid", "log_softmax", "logsigmoid", "max_pool2d", "mse_loss", "nll_loss",
     "one_hot", "relu", "reparameterize", "sigmoid", "softmax", "softplus", "tanh",
     "adaptive_avg_pool2d", "embedding", "interpolate", "pad",
+    "elu", "gelu", "l1_loss", "layer_norm", "silu", "smooth_l1_loss",
 ]
 
 logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)

@@ -177,6 +177,8 @@ UNARY = {  # name: NumPy reference (None: shape only)
     "log_sigmoid": lambda x: -np.logaddexp(0.0, -x.astype(np.float64)),
     "leaky_relu": lambda x: np.where(x > 0, x, x * x.dtype.type(0.01)),
     "clone": np.copy, "isnan": np.isnan, "isfinite": np.isfinite,
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "silu": lambda x: x * _sigmoid(x),
 }
 BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
           "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
@@ -495,7 +497,8 @@ def test_matmul_and_linear(data: Any) -> None:
         assert got.shape == a.shape[:-1] + b.shape[:1]
 
 
-LOSSES = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss"]
+LOSSES = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss",
+          "smooth_l1_loss"]
 
 
 @pytest.mark.parametrize("name", LOSSES)
@@ -702,6 +705,8 @@ LAYERS = {
     "Upsample": lambda: nn.Upsample(scale_factor=2), "ZeroPad2d": lambda: nn.ZeroPad2d(1),
     "ReflectionPad2d": lambda: nn.ReflectionPad2d(1),
     "AdaptiveAvgPool2d": lambda: nn.AdaptiveAvgPool2d((2, None)),
+    "GELU": nn.GELU, "ELU": lambda: nn.ELU(0.5), "SiLU": nn.SiLU,
+    "LayerNorm": lambda: nn.LayerNorm(3),
 }
 SHAPES = [(2, 3), (3,), (), (0, 3), (1, 3), (2, 1, 3, 3), (2, 2, 3, 3), (1, 2, 1, 1),
           (2, 3, 1), (0, 1, 3, 3)]
@@ -728,6 +733,45 @@ def test_layers(name: str, data: Any) -> None:
         assert p.grad is None or p.grad.shape == p.shape
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_gelu(device: str, data: Any) -> None:
+    """Both forms against NumPy (math.erf), to float32's accuracy of 1 - erf in the tail."""
+    a = data.draw(arrays())
+    x = to_tensor(a, device)
+    approximate = data.draw(st.sampled_from(["none", "tanh", "erf", None]))
+    got = call(ops.gelu, x, approximate=approximate)
+    if approximate not in ("none", "tanh") or a.dtype.kind != "f":
+        assert got is None
+        return
+    h = a.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if approximate == "tanh":
+            want = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h**3)))
+        else:
+            want = 0.5 * h * (1 + np.vectorize(math.erf, otypes=[float])(h / math.sqrt(2)))
+    assert got.shape == a.shape and got.dtype == x.dtype
+    np.testing.assert_allclose(minigen.backend.to_numpy(got.data).astype(np.float64), want,
+                               rtol=1e-4 if a.dtype == np.float32 else 1e-12, atol=1e-30,
+                               equal_nan=True)
+
+
+@given(data=st.data())
+def test_layer_norm(data: Any) -> None:
+    a = data.draw(arrays(dtypes=["float32", "float32", "float64", "int64"]))
+    x = to_tensor(a, "cpu")
+    shape = data.draw(st.one_of(st.just(a.shape[-1:]), st.just(a.shape), st.just(()),
+                                st.just(3), st.just((3,)), st.sampled_from(JUNK)))
+    w = data.draw(st.sampled_from([None, "ones", "f64"]))
+    weight = None
+    if w is not None and isinstance(shape, tuple):
+        weight = minigen.ones(*shape, dtype="float64" if w == "f64" else "float32")
+    eps = data.draw(st.sampled_from([1e-5, 0.0, -1.0, None]))
+    got = call(ops.layer_norm, x, shape, weight, eps=eps)
+    if got is not None:
+        assert got.shape == x.shape and got.dtype == x.dtype
+
+
 def test_every_public_op_is_fuzzed() -> None:
     fuzzed = (set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(LOSSES) | {"argmax", "argmin",
         "where", "clamp", "softmax", "log_softmax", "reshape", "permute", "transpose",
@@ -737,5 +781,5 @@ def test_every_public_op_is_fuzzed() -> None:
         "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
         "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem", "split",
         "chunk", "unbind", "gather", "masked_fill", "all", "any",
-        "embedding", "interpolate", "adaptive_avg_pool2d", "inplace"})
+        "embedding", "interpolate", "adaptive_avg_pool2d", "inplace", "gelu", "layer_norm"})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

@@ -41,6 +41,12 @@ from minigen.errors import ShapeError
     (lambda d: nn.LogSoftmax(dim=-1), (3, 4), (3, 4)),
     (lambda d: nn.MaxPool2d(2), (2, 3, 8, 8), (2, 3, 4, 4)),
     (lambda d: nn.AvgPool2d(3, stride=1, padding=1), (2, 3, 8, 8), (2, 3, 8, 8)),
+    (lambda d: nn.GELU(), (3, 4), (3, 4)),
+    (lambda d: nn.GELU("tanh"), (3, 4), (3, 4)),
+    (lambda d: nn.ELU(0.5), (3, 4), (3, 4)),
+    (lambda d: nn.SiLU(), (3, 4), (3, 4)),
+    (lambda d: nn.LayerNorm(4, device=d), (2, 3, 4), (2, 3, 4)),
+    (lambda d: nn.LayerNorm((3, 4), bias=False, device=d), (2, 3, 4), (2, 3, 4)),
 ])
 def test_forward_shapes(device: str, make, in_shape, out_shape) -> None:
     layer = make(device)
@@ -236,6 +242,8 @@ def test_dropout_train_and_eval() -> None:
 @pytest.mark.parametrize("module, function", [
     (nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits),
     (nn.MSELoss, F.mse_loss),
+    (nn.L1Loss, F.l1_loss),
+    (nn.SmoothL1Loss, F.smooth_l1_loss),
 ])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_loss_modules_match_functions(module, function, reduction) -> None:

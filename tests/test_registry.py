@@ -26,7 +26,8 @@ TESTS = Path(__file__).parent
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
                      "activations", "losses", "classification", "assignment", "pooling",
-                     "selection", "logic", "embedding", "padding", "resample")}
+                     "selection", "logic", "embedding", "padding", "resample",
+                     "smooth_activations", "layer_norm", "regression_losses")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

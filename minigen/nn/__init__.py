@@ -9,23 +9,28 @@ names, constructor arguments and default initialisation.
 
 from minigen.nn import functional, init, utils
 from minigen.nn.activation import (
+    ELU,
+    GELU,
     LeakyReLU,
     LogSigmoid,
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
 )
 from minigen.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
+from minigen.nn.layer_norm import LayerNorm
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigen.nn.module import Module
 from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
 from minigen.nn.parameter import Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
+from minigen.nn.regression_loss import L1Loss, SmoothL1Loss
 from minigen.nn.resample import (
     AdaptiveAvgPool2d,
     ConstantPad2d,
@@ -45,4 +50,5 @@ __all__ = [
     "AdaptiveAvgPool2d", "ConstantPad2d", "Embedding", "ModuleDict", "ParameterDict",
     "ParameterList", "ReflectionPad2d", "ReplicationPad2d", "Upsample", "ZeroPad2d",
     "functional", "init", "utils",
+    "ELU", "GELU", "L1Loss", "LayerNorm", "SiLU", "SmoothL1Loss",
 ]

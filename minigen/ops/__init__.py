@@ -35,6 +35,7 @@ from minigen.ops.elementwise import (
 )
 from minigen.ops.embedding import embedding
 from minigen.ops.indexing import getitem
+from minigen.ops.layer_norm import layer_norm
 from minigen.ops.linalg import linear, matmul
 from minigen.ops.logic import all, any, isfinite, isnan
 from minigen.ops.losses import (
@@ -59,6 +60,7 @@ from minigen.ops.reductions import (
     sum,
     var,
 )
+from minigen.ops.regression_losses import l1_loss, smooth_l1_loss
 from minigen.ops.resample import adaptive_avg_pool2d, interpolate
 from minigen.ops.selection import chunk, gather, masked_fill, split, unbind
 from minigen.ops.shape import (
@@ -74,6 +76,7 @@ from minigen.ops.shape import (
     transpose,
     unsqueeze,
 )
+from minigen.ops.smooth_activations import elu, gelu, silu
 
 __all__ = [
     "abs", "add", "astype", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cat",
@@ -90,4 +93,5 @@ __all__ = [
     "setitem", "inplace", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all",
     "any", "isfinite", "isnan", "remainder", "floor_divide",
     "embedding", "interpolate", "adaptive_avg_pool2d",
+    "gelu", "elu", "silu", "layer_norm", "l1_loss", "smooth_l1_loss",
 ]
