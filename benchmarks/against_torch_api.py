@@ -46,11 +46,22 @@ OPTIMIZERS = [  # (class name, hyperparameters): every option each optimizer has
     ("AdamW", {}),
     ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
     ("AdamW", {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.005, "alpha": 0.9, "eps": 1e-4, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.005, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.003, "alpha": 0.95, "centered": True}),
+    ("RMSprop", {"lr": 0.003, "momentum": 0.5, "centered": True, "weight_decay": 0.05}),
+    ("Adagrad", {}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.05, "initial_accumulator_value": 0.5, "eps": 1e-3}),
 ]
 REFUSED = [("SGD", {"lr": -1.0}), ("SGD", {"momentum": -0.5}), ("SGD", {"nesterov": True}),
            ("SGD", {"momentum": 0.9, "dampening": 0.5, "nesterov": True}),
            ("Adam", {"betas": (1.0, 0.9)}), ("Adam", {"eps": -1.0}),
-           ("AdamW", {"weight_decay": -0.1})]
+           ("AdamW", {"weight_decay": -0.1}), ("RMSprop", {"alpha": -0.5}),
+           ("RMSprop", {"momentum": -0.1}), ("RMSprop", {"eps": -1.0}),
+           ("Adagrad", {"lr_decay": -0.1}), ("Adagrad", {"initial_accumulator_value": -1.0}),
+           ("Adagrad", {"weight_decay": -0.1})]
 
 
 def trajectory(library: Any, name: str, options: dict[str, Any], start: list[np.ndarray],
@@ -79,9 +90,9 @@ def trajectory(library: Any, name: str, options: dict[str, Any], start: list[np.
 
 
 def check_optimizers(rec: Record, rng: np.random.Generator, n: int) -> None:
-    """SGD, Adam and AdamW: parameter trajectories over 20 steps of the same gradients (two
-    parameter groups, a parameter that skips steps), the state after them, a state_dict round
-    trip (10 steps, save, load into a new optimizer, 10 more: the same path), the
+    """SGD, Adam, AdamW, RMSprop and Adagrad: parameter trajectories over 20 steps of the same
+    gradients (two parameter groups, a parameter that skips steps), the state after them, a
+    state_dict round trip (10 steps, save, load into a new optimizer, 10 more: the same path), the
     constructors' defaults, and the hyperparameters both refuse."""
     check = "optimizers"
     rec.loose.update({(check, "float64"): 1e-12, (check, "float32"): 1e-5})
@@ -131,7 +142,21 @@ SCHEDULERS = [  # (name, arguments): every schedule, past its turning points
     ("CosineAnnealingLR", {"T_max": 7, "eta_min": 1e-3}),
     ("LinearLR", {}), ("LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 8}),
     ("LambdaLR", {"lr_lambda": lambda epoch: 0.97 ** epoch / (1 + epoch % 3)}),
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 25}),
+    ("OneCycleLR", {"max_lr": [0.05, 0.5], "epochs": 5, "steps_per_epoch": 6,
+                    "pct_start": 0.4, "anneal_strategy": "linear", "div_factor": 10.0}),
+    ("OneCycleLR", {"max_lr": 0.2, "total_steps": 30, "three_phase": True,
+                    "final_div_factor": 100.0}),
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 26, "cycle_momentum": False}),
+    ("ReduceLROnPlateau", {}), ("ReduceLROnPlateau", {"patience": 2, "factor": 0.5}),
+    ("ReduceLROnPlateau", {"mode": "max", "patience": 1, "threshold": 0.05,
+                           "threshold_mode": "abs", "cooldown": 2, "min_lr": [0.003, 0.01]}),
+    ("ReduceLROnPlateau", {"patience": 0, "cooldown": 1, "factor": 0.3, "min_lr": 1e-3}),
 ]
+# the metric fed to ReduceLROnPlateau.step each epoch: falls, stalls (within the threshold),
+# rises, falls again, so every schedule above reduces, waits and cools down
+PLATEAU_METRICS = [1.0, 0.9, 0.9, 0.89995, 0.95, 0.8, 0.8, 0.81, 0.85, 0.7, 0.69999, 0.7,
+                   0.72, 0.75, 0.6, 0.6, 0.61, 0.62, 0.5, 0.55, 0.56, 0.57, 0.58, 0.4, 0.41]
 
 
 def check_schedulers(rec: Record, rng: np.random.Generator, n: int) -> None:
@@ -150,7 +175,7 @@ def check_schedulers(rec: Record, rng: np.random.Generator, n: int) -> None:
         for epoch in range(25):
             seen.append([g["lr"] for g in opt.param_groups] + schedule.get_last_lr())
             opt.step()
-            schedule.step()
+            schedule.step(*([PLATEAU_METRICS[epoch]] if name == "ReduceLROnPlateau" else []))
             if epoch + 1 == resume_at:
                 saved = opt.state_dict(), schedule.state_dict()
                 opt = lib.optim.Adam(groups, lr=0.01)

@@ -1,5 +1,6 @@
-"""``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`) and learning-rate
-schedules (:mod:`.lr_scheduler`), with PyTorch's names and arguments.
+"""``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`; RMSprop, Adagrad;
+:mod:`.more`) and learning-rate schedules (:mod:`.lr_scheduler`), with PyTorch's names and
+arguments.
 
 >>> model = minigen.nn.Linear(3, 1)
 >>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -8,6 +9,7 @@ schedules (:mod:`.lr_scheduler`), with PyTorch's names and arguments.
 """
 
 from minigen.optim import lr_scheduler
+from minigen.optim.more import Adagrad, RMSprop
 from minigen.optim.optimizer import SGD, Adam, AdamW, Optimizer
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
