@@ -29,6 +29,8 @@ reparameterisation) is compared statistically. Seven files:
 * ``against_torch_inplace.py``: the in-place methods (``x += y``, ``x.add_(y)``...);
 * ``against_torch_extra_nn.py``: GELU, ELU, SiLU, LayerNorm, the L1 and smooth L1 losses
   (its docstring lists their deliberate differences);
+* ``against_torch_ordering.py``: flip, roll, repeat, index_select, cumsum, prod, sort,
+  argsort, topk, norm, sign / round / floor / ceil, reciprocal, rsqrt;
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
 Deliberate differences, checked as such (not failures):
@@ -79,6 +81,7 @@ import against_torch_creation as creation
 import against_torch_extra_nn as extra_nn
 import against_torch_functional as functional
 import against_torch_inplace as inplace
+import against_torch_ordering as ordering
 import against_torch_pooling as pooling
 import against_torch_resample as resample
 import numpy as np
@@ -305,7 +308,7 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
         checks = (CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
-                  + creation.CHECKS + resample.CHECKS + extra_nn.CHECKS)
+                  + creation.CHECKS + resample.CHECKS + extra_nn.CHECKS + ordering.CHECKS)
         if dtype == "float64":
             checks += (FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
                        + creation.FLOAT64_ONLY + resample.FLOAT64_ONLY)

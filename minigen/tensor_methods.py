@@ -173,9 +173,60 @@ class TensorMethods:
                                      f"shape {self.shape}: use transpose(dim0, dim1) or mT")
         return self if self.ndim < 2 else minigen.ops.transpose(self, 0, 1)
 
+    # reordering, running and rounding (minigen.ops.ordering)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return minigen.ops.flip(self, shape_args(dims))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return minigen.ops.roll(self, shifts, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return minigen.ops.repeat(self, shape_args(sizes))
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return minigen.ops.index_select(self, dim, index)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return minigen.ops.cumsum(self, dim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.prod(self, dim, keepdim)
+
+    def sign(self) -> Tensor:
+        return minigen.ops.sign(self)
+
+    def round(self) -> Tensor:
+        return minigen.ops.round(self)
+
+    def floor(self) -> Tensor:
+        return minigen.ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return minigen.ops.ceil(self)
+
+    def reciprocal(self) -> Tensor:
+        return minigen.ops.reciprocal(self)
+
+    def rsqrt(self) -> Tensor:
+        return minigen.ops.rsqrt(self)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return minigen.ops.norm(self, p, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return minigen.ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return minigen.ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return minigen.ops.topk(self, k, dim, largest, sorted)
+
 
 def shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
     """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+

@@ -463,6 +463,43 @@ def test_selection_and_logic(name: str, data: Any) -> None:
         assert all(isinstance(t, minigen.Tensor) and t.dtype == x.dtype for t in got)
 
 
+ORDERING = ["flip", "roll", "repeat", "index_select", "cumsum", "prod", "sign", "round",
+            "floor", "ceil", "reciprocal", "rsqrt", "norm", "sort", "argsort", "topk"]
+
+
+@pytest.mark.parametrize("name", ORDERING)
+@given(data=st.data())
+def test_ordering(name: str, data: Any) -> None:
+    """Hostile tensors, dims, shifts, sizes, indices, k and p: a result of the right kind, or
+    a deliberate refusal."""
+    x = to_tensor(data.draw(arrays()), "cpu")
+    dim = data.draw(st.one_of(st.integers(-3, 3), st.sampled_from(JUNK)))
+    other = data.draw(st.one_of(st.integers(-1, 4), st.lists(st.integers(-1, 4), max_size=3),
+                                st.sampled_from(JUNK)))
+    if name in ("flip", "cumsum", "argsort"):
+        got = call(getattr(ops, name), x, dim)
+    elif name in ("roll", "topk"):
+        got = call(getattr(ops, name), x, other, dim)
+    elif name == "repeat":
+        got = call(ops.repeat, x, other if isinstance(other, list) else [other])
+    elif name == "index_select":
+        index = to_tensor(data.draw(arrays(dtypes=["int64", "int64", "float32", "bool"])),
+                          "cpu", grad=False)
+        got = call(ops.index_select, x, dim, index)
+    elif name in ("prod", "sort"):
+        got = call(getattr(ops, name), x, dim, data.draw(st.booleans()))
+    elif name == "norm":
+        p = data.draw(st.sampled_from([1, 2, 3, 0.5, math.inf, -math.inf, "fro", 0, -1, NAN,
+                                       "nuc", *JUNK]))
+        got = call(ops.norm, x, p, data.draw(st.sampled_from([None, 0, -1, (0, 1), 5, "a"])),
+                   data.draw(st.booleans()))
+    else:
+        got = call(getattr(ops, name), x)
+        assert got is None or got.shape == x.shape
+    if isinstance(got, tuple):
+        assert got[0].dtype == x.dtype and got[1].dtype == minigen.int64
+
+
 @pytest.mark.parametrize("name", ["cat", "stack"])
 @given(data=st.data())
 def test_cat_and_stack(name: str, data: Any) -> None:
@@ -781,5 +818,6 @@ def test_every_public_op_is_fuzzed() -> None:
         "dropout", "astype", "to_device", "gaussian_kl", "max_pool2d", "avg_pool2d",
         "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem", "split",
         "chunk", "unbind", "gather", "masked_fill", "all", "any",
-        "embedding", "interpolate", "adaptive_avg_pool2d", "inplace", "gelu", "layer_norm"})
+        "embedding", "interpolate", "adaptive_avg_pool2d", "inplace", "gelu", "layer_norm",
+        *ORDERING})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

@@ -27,7 +27,7 @@ FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
                      "activations", "losses", "classification", "assignment", "pooling",
                      "selection", "logic", "embedding", "padding", "resample",
-                     "smooth_activations", "layer_norm", "regression_losses")}
+                     "smooth_activations", "layer_norm", "regression_losses", "ordering")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

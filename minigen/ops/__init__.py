@@ -45,6 +45,24 @@ from minigen.ops.losses import (
     mse_loss,
 )
 from minigen.ops.normalization import batch_norm, dropout
+from minigen.ops.ordering import (
+    argsort,
+    ceil,
+    cumsum,
+    flip,
+    floor,
+    index_select,
+    norm,
+    prod,
+    reciprocal,
+    repeat,
+    roll,
+    round,
+    rsqrt,
+    sign,
+    sort,
+    topk,
+)
 from minigen.ops.pooling import avg_pool2d, max_pool2d, pool2d_output_size
 from minigen.ops.reductions import (
     ValuesIndices,
@@ -93,5 +111,7 @@ __all__ = [
     "setitem", "inplace", "clone", "chunk", "gather", "masked_fill", "split", "unbind", "all",
     "any", "isfinite", "isnan", "remainder", "floor_divide",
     "embedding", "interpolate", "adaptive_avg_pool2d",
+    "argsort", "ceil", "cumsum", "flip", "floor", "index_select", "norm", "prod", "reciprocal",
+    "repeat", "roll", "round", "rsqrt", "sign", "sort", "topk",
     "gelu", "elu", "silu", "layer_norm", "l1_loss", "smooth_l1_loss",
 ]
