@@ -17,7 +17,7 @@ from minigen import backend
 from minigen.backend import Array, Device, DType
 from minigen.errors import DTypeError, ShapeError
 from minigen.tensor import Tensor
-from minigen.tensor_methods import shape_args
+from minigen.tensor_methods import new_shape
 
 
 def _leaf(data: Array, requires_grad: bool) -> Tensor:
@@ -108,7 +108,7 @@ def _is_python_floats(data: Any) -> bool:
 def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,
           requires_grad: bool) -> Tensor:
     dev, dt = backend.device(device), backend.as_dtype(dtype)
-    shape = shape_args(tuple(shape))
+    shape = new_shape(tuple(shape), "a new tensor")
     if dev.type == "cuda":
         with dev.native:
             array = dev.xp.full(shape, value, dtype=dev.dtype(dt))
@@ -137,14 +137,14 @@ def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
           generator: backend.Generator | None = None) -> Tensor:
     """Standard normal samples from the device's seeded generator (``manual_seed``)."""
     gen = generator or backend.default_generator(device)
-    return _leaf(gen.normal(shape_args(shape), _floating(dtype, "randn")), requires_grad)
+    return _leaf(gen.normal(new_shape(shape, "randn"), _floating(dtype, "randn")), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: backend.Generator | None = None) -> Tensor:
     """Uniform samples on [0, 1) from the device's seeded generator."""
     gen = generator or backend.default_generator(device)
-    return _leaf(gen.uniform(shape_args(shape), _floating(dtype, "rand")), requires_grad)
+    return _leaf(gen.uniform(new_shape(shape, "rand"), _floating(dtype, "rand")), requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
@@ -320,7 +320,8 @@ def randint(*args: Any, low: int | None = None, high: int | None = None, size: A
                         f"{type(shape).__name__} {shape!r} (as in PyTorch)")
     gen = generator or backend.default_generator(device)
     dt = _int_dtype(dtype, backend.int64)
-    return _leaf(_random_integers(gen, lo, hi, shape_args((tuple(shape),)), dt), requires_grad)
+    sizes = new_shape((tuple(shape),), "randint")
+    return _leaf(_random_integers(gen, lo, hi, sizes, dt), requires_grad)
 
 
 def randint_like(t: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,

@@ -9,6 +9,7 @@ runs, by which time the package is loaded.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -224,9 +225,24 @@ class TensorMethods:
         return minigen.ops.topk(self, k, dim, largest, sorted)
 
 
-def shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+def shape_args(shape: Sequence[Any], what: str = "a shape") -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``; every size an integer."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    sizes = []
+    for size in shape:
+        try:
+            sizes.append(operator.index(size))  # (ints and NumPy ints; not 2.0, not "3")
+        except TypeError:
+            raise TypeError(f"{what} takes integer sizes, got {size!r} "
+                            f"({type(size).__name__}) in {tuple(shape)!r}") from None
+    return tuple(sizes)
+
+
+def new_shape(shape: Sequence[Any], what: str) -> tuple[int, ...]:
+    """The shape of a new tensor (``zeros(2, 3)``, ``randn((2, 3))``): integers, none below 0."""
+    sizes = shape_args(shape, what)
+    if any(size < 0 for size in sizes):
+        raise ValueError(f"{what} got a negative size in {sizes}")
+    return sizes
 

@@ -190,8 +190,8 @@ def inplace(x: Tensor, op: Any, *args: Any, **kwargs: Any) -> Tensor:
     >>> w = minigen.nn.Parameter(minigen.ones(3)); alias = w
     >>> with minigen.no_grad():
     ...     w -= 0.5 * minigen.ones(3)    # a hand-written SGD step
-    >>> alias
-    tensor([0.5, 0.5, 0.5], requires_grad=True)
+    >>> alias is w, alias.tolist()
+    (True, [0.5, 0.5, 0.5])
     """
     check_tensor(x, "an in-place op")
     _check_writable(x, "changing in place")
