@@ -6,6 +6,7 @@ measured and which differences are deliberate)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -456,24 +457,30 @@ def check_models(rec: Record, rng: np.random.Generator, n: int) -> None:
     parameter's gradient), one Adam step (2e-4, betas (0.5, 0.999)), the weights and BatchNorm
     running statistics after it.
 
-    float32 to 1e-2 only: an activation within float32 rounding of a ReLU or LeakyReLU kink
-    can land on either side, in either library, and the gradient through it jumps by the
-    slope (measured: on some inputs PyTorch's float32 gradient is 2.5e-3 from the float64
-    one and minigen's 7e-7, on others the reverse). float64 holds the numbers to 1e-10."""
+    In float32, minigen's outputs and gradients are judged against PyTorch's float64 ones
+    (the same weights and inputs, widened), not against PyTorch's float32 ones: an
+    activation within float32 rounding of a ReLU or LeakyReLU kink can land on either side,
+    and the gradient through it jumps by the slope. Measured on one draw of the DCGAN
+    generator: PyTorch's float32 gradients were up to 1.8e-2 (scaled) from the float64 ones,
+    minigen's 5e-7. float64 holds the two libraries to 1e-10."""
     check = "models end to end"
-    rec.loose[(check, "float32")] = 1e-2
     for name, mine, theirs in model_pairs(rec.dtype):
         batch = 5
+        wide = copy.deepcopy(theirs).to(torch.float64) if rec.dtype == "float32" else None
         if name == "VAE":
             x = rng.random((batch, 1, 28, 28)).astype(rec.dtype)
-            ours, peer = vae_pair(mine, theirs, normal(rng, rec.dtype, batch, 2))
+            eps = normal(rng, rec.dtype, batch, 2)
+            ours, peer = vae_pair(mine, theirs, eps)
             params = [(k, p, dict(theirs.named_parameters())[k])
                       for k, p in mine.named_parameters()]
-            forward_backward(rec, check, ours, peer, [x], rng, params, label=name)
+            truth = None if wide is None else (
+                vae_pair(mine, wide, eps.astype(np.float64))[1],
+                [dict(wide.named_parameters())[k] for k, _, _ in params])
+            forward_backward(rec, check, ours, peer, [x], rng, params, label=name, truth=truth)
         else:
             x = normal(rng, rec.dtype, batch, 100) if "generator" in name else (
                 rng.random((batch, 1, 28, 28)).astype(rec.dtype) * 2 - 1)
-            compare_module(rec, check, mine, theirs, x, rng, label=name)
+            compare_module(rec, check, mine, theirs, x, rng, label=name, wide=wide)
         adam_step(rec, check, name, mine, theirs)
 
 

@@ -105,25 +105,36 @@ def to_torch_dtype(dtype: str) -> Any:
 
 def forward_backward(rec: Record, check: str, mine: Any, theirs: Any, inputs: list,
                      rng: np.random.Generator, params: list = (), grads: Any = None,
-                     label: str = "") -> None:
+                     label: str = "", truth: Any = None) -> None:
     """Call ``mine`` (minigen) and ``theirs`` (PyTorch) on the same input arrays, compare the
     outputs, back-propagate one random cotangent through both, and compare the gradients of
     the inputs (those with ``grads[i]`` true, all by default) and of ``params``, a list of
-    (name, minigen tensor, torch tensor). ``label`` names the case in failures."""
+    (name, minigen tensor, torch tensor). ``label`` names the case in failures.
+
+    ``truth``: (PyTorch's function in float64, its parameters in ``params``' order). Then
+    minigen's float32 results are judged against PyTorch's float64 ones on the same inputs
+    and cotangent, not against PyTorch's float32 ones, which can be the farther from the
+    truth (see ``check_models``)."""
     grads = [True] * len(inputs) if grads is None else grads
     ours = [minigen.tensor(a, requires_grad=g) for a, g in zip(inputs, grads)]
     peer = [torch.tensor(a, requires_grad=g) for a, g in zip(inputs, grads)]
     out, out_t = mine(*ours), theirs(*peer)
     rec.case(check)
     label = f"{label}: " if label else ""
-    rec.close(check, f"{label}output", out, out_t)
     cotangent = np.asarray(rng.standard_normal(tuple(out_t.shape)), dtype=inputs[0].dtype)
-    out.backward(minigen.tensor(cotangent))
     out_t.backward(torch.from_numpy(cotangent))
+    judge_params = [b for _, _, b in params]
+    if truth is not None:  # the same arrays, widened: float32 values are float64 values
+        peer = [torch.tensor(a.astype(np.float64), requires_grad=g)
+                for a, g in zip(inputs, grads)]
+        out_t, judge_params = truth[0](*peer), truth[1]
+        out_t.backward(torch.from_numpy(cotangent.astype(np.float64)))
+    rec.close(check, f"{label}output", out, out_t)
+    out.backward(minigen.tensor(cotangent))
     for i, (a, b) in enumerate(zip(ours, peer)):
         if grads[i]:
             rec.close(check, f"{label}grad of input {i}", a.grad, b.grad)
-    for name, a, b in params:
+    for (name, a, _), b in zip(params, judge_params):
         rec.close(check, f"{label}grad of {name}", a.grad, b.grad)
 
 
@@ -134,13 +145,19 @@ def copy_into_torch(mine: Any, theirs: Any) -> None:
 
 
 def compare_module(rec: Record, check: str, mine: Any, theirs: Any, x: np.ndarray,
-                   rng: np.random.Generator, label: str = "") -> None:
-    """One forward and backward of two modules holding the same weights."""
+                   rng: np.random.Generator, label: str = "", wide: Any = None) -> None:
+    """One forward and backward of two modules holding the same weights. ``wide``: a
+    float64 copy of ``theirs`` to judge float32 results by (see :func:`forward_backward`)."""
     copy_into_torch(mine, theirs)
     peer = dict(theirs.named_parameters())
     params = [(n, p, peer[n]) for n, p in mine.named_parameters()]
+    truth = None
+    if wide is not None:
+        wide.load_state_dict({k: v.double() if v.is_floating_point() else v
+                              for k, v in theirs.state_dict().items()})
+        truth = (wide, [dict(wide.named_parameters())[n] for n, _, _ in params])
     forward_backward(rec, check, mine, theirs, [x], rng, params,
-                     label=label or f"{mine!r} on {x.shape}")
+                     label=label or f"{mine!r} on {x.shape}", truth=truth)
 
 
 def normal(rng: np.random.Generator, dtype: str, *shape: int, scale: float = 1.0) -> np.ndarray:
