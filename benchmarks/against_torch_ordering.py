@@ -1,8 +1,9 @@
 """Part of ``against_torch.py``: the reordering, running and rounding ops against PyTorch.
 
 flip, roll, repeat, index_select, cumsum, prod (zeros among the values), sort / argsort /
-topk (values, gradients and indices; normal values, so no ties), norm (p = 1, 2, 3, 0.5, inf,
--inf, 'fro' over all, one or two dims), sign / round / floor / ceil (values with halves, to
+topk (values, gradients and indices; normal values, so no ties), norm (p = 1, 2, 3, 0.5, 0,
+-1, inf, -inf over any dims; 'fro' and 'nuc' over any dims too, refusals compared with the
+harness's ``same_refusal``), sign / round / floor / ceil (values with halves, to
 check rounding half to even; gradients all 0), reciprocal and rsqrt: random shapes and
 arguments, values and gradients through the harness's ``forward_backward``.
 """
@@ -101,18 +102,31 @@ def check_sorting(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 
 def check_norm_and_steps(rec: Record, rng: np.random.Generator, n: int) -> None:
-    """norm over all, one or several dims; the steps and reciprocals, values and gradients."""
+    """norm over all, one or several dims, by PyTorch's rule: a number p (0, negative, inf
+    included) over any dims; 'fro' over None, one or two dims (over three PyTorch and minigen
+    refuse it); 'nuc' over exactly two. Refusals must agree (``same_refusal``); accepted
+    cases compare values and gradients. The steps and reciprocals, values and gradients."""
     for _ in range(n):
         shape = _shape(rng, min_dims=0)
         nd = len(shape)
         x = normal(rng, rec.dtype, *shape)
-        for p in (1, 2, 3, 0.5, math.inf, -math.inf, "fro"):
+        for p in (1, 2, 3, 0.5, 0, -1, math.inf, -math.inf, "fro", "nuc"):
             dim: Any = None if nd == 0 or rng.random() < 0.3 else (
                 int(rng.integers(-nd, nd)) if rng.random() < 0.5 else _dims(rng, nd))
             keep = bool(rng.random() < 0.5)
-            forward_backward(rec, f"norm p={p}", lambda t: t.norm(p, dim, keep),
-                             lambda t: torch.norm(t, p, dim, keep), [x], rng,
-                             label=f"{shape} dim={dim} keepdim={keep}")
+            check, label = f"norm p={p}", f"{shape} dim={dim} keepdim={keep}"
+            ours, theirs = rec.same_refusal(
+                check, label, lambda: minigen.tensor(x).norm(p, dim, keep),
+                lambda: torch.norm(torch.tensor(x), p, dim, keep))
+            if ours is None or theirs is None:
+                rec.case(check)
+                continue
+            # PyTorch's p=0 norm (a count) leaves no gradient; minigen's is 0: add a 0 to
+            # give PyTorch's one
+            forward_backward(rec, check, lambda t: t.norm(p, dim, keep),
+                             lambda t: torch.norm(t, p, dim, keep) + (0 * t.sum() if p == 0
+                                                                       else 0),
+                             [x], rng, label=label)
         halves = (np.round(2 * x * 2) / 2).astype(x.dtype)  # multiples of 0.5: ties to round
         for name in ("sign", "round", "floor", "ceil"):
             forward_backward(rec, name, lambda t: getattr(t, name)(),

@@ -17,7 +17,7 @@ from minigen.errors import DTypeError, ShapeError
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host
 
-COVERED_OPS = {"Flip", "Roll", "Cumsum", "Prod", "Rounding"}
+COVERED_OPS = {"Flip", "Roll", "Cumsum", "Prod", "Rounding", "NuclearNorm"}
 COVERED_FUNCTIONS = {"flip", "roll", "repeat", "index_select", "cumsum", "prod", "sign",
                      "round", "floor", "ceil", "reciprocal", "rsqrt", "norm", "sort",
                      "argsort", "topk"}
@@ -144,9 +144,11 @@ def test_reciprocal_and_rsqrt(device, name, data):
              lambda h: 1 / h if name == "reciprocal" else 1 / np.sqrt(h), out.grad_fn)
 
 
-@pytest.mark.parametrize("p", [1, 2, 3, 0.5, math.inf, -math.inf, "fro"])
+@pytest.mark.parametrize("p", [1, 2, 3, 0.5, 0, -1, -0.5, math.inf, -math.inf, "fro", None])
 @given(data=st.data())
 def test_norm(device, p, data):
+    """The vector norms over any dims (None or (): all), as torch.norm; 'fro' over three or
+    more dims is refused (PyTorch's matrix norm needs two), see test_norm_refusals."""
     shape = data.draw(mst.shapes(min_dims=0), label="shape")
     a = data.draw(mst.distinct.arrays(shape), label="values")
     ranks = np.argsort(np.argsort(a, axis=None)).reshape(shape)
@@ -154,23 +156,92 @@ def test_norm(device, p, data):
     a = a * data.draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0])),
                       label="signs")
     x = minigen.tensor(a, device=device).requires_grad_(True)
-    dim = data.draw(st.none() | st.lists(st.integers(0, max(x.ndim, 1) - 1), unique=True,
-                                         min_size=1).map(tuple), label="dim")
-    if x.ndim == 0 and dim is not None:
+    dim = data.draw(st.none() | st.just(()) | st.lists(
+        st.integers(0, max(x.ndim, 1) - 1), unique=True, min_size=1).map(tuple), label="dim")
+    if x.ndim == 0 and dim:
         dim = None
+    if p == "fro" and dim is not None and len(dim) > 2:
+        dim = dim[:2]
     keep = data.draw(st.booleans(), label="keepdim")
-    q = 2 if p == "fro" else p
+    q = 2 if p in ("fro", None) else p
+    axis = dim or None  # () is all dims, as in PyTorch
 
     def reference(h):
         m = np.abs(h)
         if q == math.inf:
-            return np.max(m, axis=dim, keepdims=keep)
+            return np.max(m, axis=axis, keepdims=keep)
         if q == -math.inf:
-            return np.min(m, axis=dim, keepdims=keep)
-        return np.sum(m ** q, axis=dim, keepdims=keep) ** (1 / q)
+            return np.min(m, axis=axis, keepdims=keep)
+        if q == 0:
+            return np.sum(m != 0, axis=axis, keepdims=keep).astype(h.dtype)
+        return np.sum(m ** q, axis=axis, keepdims=keep) ** (1 / q)
 
     out = x.norm(p, dim, keep)
     check_op(lambda t: minigen.norm(t, p, dim, keep), [x], reference, out.grad_fn)
+
+
+@given(data=st.data())
+def test_norm_nuc(device, data):
+    """p='nuc': the sum of the singular values over two dims (any two, either order), with
+    gradient U @ Vh; matrices with distinct singular values well away from 0 (a diagonal of
+    1, 2, 3... plus a small perturbation), so the gradient is defined."""
+    batch = data.draw(mst.shapes(min_dims=0, max_dims=2), label="batch")
+    rows, cols = data.draw(st.integers(1, 4), label="rows"), data.draw(st.integers(1, 4))
+    small = 0.1 * np.tanh(data.draw(mst.distinct.arrays(batch + (rows, cols)), label="noise"))
+    diag = np.zeros((rows, cols))
+    diag[np.arange(min(rows, cols)), np.arange(min(rows, cols))] = np.arange(1, min(rows,
+                                                                                  cols) + 1)
+    nd = len(batch) + 2
+    dims = data.draw(st.lists(st.integers(-nd, nd - 1), min_size=2, max_size=2, unique_by=
+                              lambda d: d % nd), label="dims")
+    a = np.moveaxis(small + diag, (-2, -1), [d % nd for d in dims])
+    x = minigen.tensor(a, device=device).requires_grad_(True)
+    keep = data.draw(st.booleans(), label="keepdim")
+    call_dim = None if nd == 2 and data.draw(st.booleans(), label="dim None") and \
+        [d % nd for d in dims] == [0, 1] else tuple(dims)
+
+    def reference(h):
+        s = np.linalg.svd(np.moveaxis(h, [d % nd for d in dims], (-2, -1)), compute_uv=False)
+        out = np.sum(s, axis=-1)
+        return np.expand_dims(out, tuple(sorted(d % nd for d in dims))) if keep else out
+
+    out = x.norm("nuc", call_dim, keep)
+    check_op(lambda t: minigen.norm(t, "nuc", call_dim, keep), [x], reference, out.grad_fn)
+
+
+def test_norm_refusals():
+    """What PyTorch 2.13's torch.norm refuses, minigen refuses by name: 'fro' over three or
+    more dims and 'nuc' over anything but two (both are PyTorch's matrix norm there), 'nuc'
+    of a tensor under 2 dims, other strings, a negative p over no elements; and a NaN or bool
+    p (which PyTorch takes: NaN gives NaN, True is 1)."""
+    x = minigen.zeros(2, 3, 4)
+    for dim in [(0, 1, 2), (2, -2, 0), [0, 1, 2]]:
+        with pytest.raises(ShapeError, match="norm: p='fro' over 3 dims"):
+            x.norm("fro", dim)
+    for dim in [None, 0, (0,), (0, 1, 2), ()]:
+        with pytest.raises(ShapeError, match="norm: p='nuc'"):
+            x.norm("nuc", dim)
+    with pytest.raises(ShapeError, match="twice"):
+        x.norm("nuc", (1, -2))
+    with pytest.raises(ShapeError, match="out of range"):
+        x.norm("nuc", (0, 3))
+    with pytest.raises(ShapeError, match="at least 2 dimensions"):
+        minigen.zeros(3).norm("nuc")
+    for p in ["bogus", "inf", math.nan, True]:
+        with pytest.raises(ValueError, match="norm: p must be"):
+            x.norm(p)
+    with pytest.raises(ShapeError, match="no elements"):
+        minigen.zeros(2, 0).norm(-1, 1)
+    # accepted: 'fro' over none (all), one or two dims is the vector 2-norm, as in PyTorch
+    a = np.arange(24.0).reshape(2, 3, 4) - 11.5
+    y = minigen.tensor(a)
+    for dim in [None, (), 1, (0, 2)]:
+        np.testing.assert_allclose(y.norm("fro", dim).numpy(),
+                                   np.sqrt(np.sum(a * a, axis=dim or None)))
+    np.testing.assert_allclose(y.norm(0).numpy(), 24.0)  # the count of nonzeros
+    np.testing.assert_allclose(minigen.zeros(2, 0).norm(2, 1).numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(y.norm("nuc", (2, 0)).numpy(), np.linalg.svd(
+        np.moveaxis(a, (2, 0), (-2, -1)), compute_uv=False).sum(-1))
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -230,6 +301,6 @@ def test_bad_input_is_named():
     with pytest.raises(ShapeError, match="cumsum"):
         x.cumsum(2)
     with pytest.raises(ValueError, match="norm"):
-        x.norm("nuc")
+        x.norm("nuc", 0)
     with pytest.raises(DTypeError):
         minigen.tensor([1, 2]).reciprocal()

@@ -314,24 +314,86 @@ def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     return ValuesIndices(gather(a, axis, index), index)
 
 
+class NuclearNorm(Function):
+    """The sum of the singular values of the matrices over ``axes`` (two of them); gradient
+    ``U @ Vh`` of the thin SVD (as PyTorch's where the singular values are distinct and
+    nonzero)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, axes: tuple[int, int], keepdim: bool) -> Array:
+        xp = backend.namespace(a)
+        rest = tuple(i for i in range(a.ndim) if i not in axes)
+        ctx.perm = rest + axes
+        u, s, vh = xp.linalg.svd(xp.permute_dims(a, ctx.perm), full_matrices=False)
+        ctx.save_for_backward(u, vh)
+        ctx.batch = tuple(a.shape[i] for i in rest)
+        ctx.kept = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+        out = xp.sum(s, axis=-1)
+        return xp.reshape(out, ctx.kept if keepdim else ctx.batch)
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        xp = backend.namespace(grad_out)
+        u, vh = ctx.saved_arrays
+        g = xp.reshape(grad_out, ctx.batch + (1, 1)) * xp.matmul(u, vh)
+        inverse = tuple(sorted(range(len(ctx.perm)), key=lambda i: ctx.perm[i]))
+        return xp.permute_dims(g, inverse)
+
+
 def norm(a: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The vector ``p``-norm of ``a`` over ``dim`` (None: all elements; an int or a tuple):
-    ``p`` a positive number, ``inf``, ``-inf``, or ``"fro"`` (the 2-norm of the elements).
+    """The ``p``-norm of ``a`` over ``dim`` (None or (): all elements; an int or a tuple), by
+    PyTorch 2.13's ``torch.norm`` rule:
+
+    * ``p`` a number (``None`` is 2): the vector norm over any number of dims, as
+      ``torch.linalg.vector_norm``: ``(sum |x|**p) ** (1/p)``, ``inf`` the largest ``|x|``,
+      ``-inf`` the smallest, ``0`` the count of nonzero elements (gradient 0), negative ``p``
+      by the same formula;
+    * ``"fro"``: the 2-norm of the elements over all dims, one dim or two; over three or more
+      dims PyTorch refuses it (its matrix norm needs exactly two), and so does minigen;
+    * ``"nuc"``: the nuclear norm (the sum of the singular values) over exactly two dims
+      (``dim=None`` means a 2-d tensor's two), refused otherwise, as in PyTorch;
+    * any other string is refused. A bool ``p`` is refused (PyTorch reads True as 1).
+
     Made of reductions, so its gradient is theirs (at a zero vector the 2-norm's is NaN,
-    where PyTorch gives 0)."""
+    where PyTorch gives 0); the nuclear norm's is ``U @ Vh`` of the SVD."""
     check_tensor(a, "norm")
     check_floating(a, "norm")
     if not isinstance(keepdim, bool):
         raise TypeError(f"norm: keepdim must be a bool, got {keepdim!r}")
-    if p == "fro":
+    if isinstance(p, str):
+        if dim is not None and not is_int(dim) and not isinstance(dim, (tuple, list)):
+            raise ShapeError(f"norm: dim must be an int or a tuple of ints, got {dim!r}")
+        if p == "fro" and (dim is None or is_int(dim) or len(dim) <= 2):
+            p = 2  # PyTorch: the vector 2-norm
+        elif p in ("fro", "nuc"):
+            dims = tuple(range(a.ndim)) if dim is None else (dim,) if is_int(dim) else dim
+            if p == "nuc" and a.ndim < 2:
+                raise ShapeError(f"norm: p='nuc' needs a tensor of at least 2 dimensions, "
+                                 f"got shape {tuple(a.shape)}")
+            if len(dims) != 2:
+                raise ShapeError(f"norm: p={p!r} over {len(dims)} dims {tuple(dims)}: as in "
+                                 f"PyTorch, {p!r} " + ("over more than two dims " if p == "fro"
+                                 else "") + "is a matrix norm, which needs exactly two dims")
+            normalize_axes(dims, a.ndim, "norm")  # ints, in range, not twice
+            return NuclearNorm.apply(a, (dims[0] % a.ndim, dims[1] % a.ndim), keepdim)
+        else:
+            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
+    if p is None:
         p = 2
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p) or p <= 0 \
-            and p != -math.inf:
-        raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p):
+        raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None  # PyTorch: no dims named is all of them
+    axes = normalize_axes(dim, a.ndim, "norm")
+    if p < 0 and math.prod(a.shape[i] for i in (range(a.ndim) if axes is None else axes)) == 0:
+        raise ShapeError(f"norm: p={p} over no elements (dim {dim} of shape {tuple(a.shape)}) "
+                         "has no value, as in PyTorch: the minimum of nothing")
     if p == math.inf:
         return amax(abs(a), dim, keepdim)
     if p == -math.inf:
         return amin(abs(a), dim, keepdim)
+    if p == 0:
+        return sum(abs(sign(a)), dim, keepdim)  # the count of nonzeros, gradient 0
     if p == 1:
         return sum(abs(a), dim, keepdim)
     if p == 2:
