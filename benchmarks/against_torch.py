@@ -59,6 +59,15 @@ Deliberate differences, checked as such (not failures):
 * ``empty`` gives zeros (PyTorch: uninitialised values), ``inference_mode`` is ``no_grad``
   (no inference tensors), random integers and splits come from minigen's own generator: the
   checks compare shapes, dtypes, ranges and split sizes, not the numbers drawn.
+* ``F.pad`` in reflect or replicate mode refuses negative pads that crop an axis to nothing.
+  PyTorch 2.13 refuses them with 2 pads, and with 4 when both H and W end up empty, but with 4
+  pads returns an empty tensor when only one does ((3, 4, 3) by (-1, -2, 2, 0) is (3, 6, 0)): no
+  rule minigen follows. The checks skip such pads (``crops_to_nothing``).
+* ``F.interpolate`` / ``nn.Upsample``, nearest, 1-D: PyTorch 2.13's CPU forward has no
+  shortcut for an unchanged or doubled size (3 by 1.3 reads inputs 0, 0, 1) and works in
+  float64 for float64, but its backward uses the 2-D rule (identity, j // 2, float32), so its
+  gradient is not that of its forward. minigen's is; those cases are compared against
+  PyTorch's forward written as a gather (``nearest_1d_gather``).
 * Not covered (minigen lacks them): ``groups`` != 1 in convolutions, ``padding_mode``,
   backward hooks on modules.
 

@@ -42,13 +42,24 @@ def reference_pad(x, pads, mode, value=0.0):
                      for i, (a, b) in enumerate(widths))]
 
 
-def _nearest_source(j, n, out, scale):
-    if out == n:
+def _nearest_rule(n, out, scale, one_d, float64=True):
+    """PyTorch 2.13's nearest source indices on CPU (its forward), all ``out`` of them:
+    ``j * step`` with ``step = 1 / scale`` (given a scale factor) or ``n / out``, floored, at
+    most ``n - 1``. 2-D: in float32, and ``j`` for an unchanged size, ``j // 2`` for a doubled
+    one. 1-D: no such shortcut (3 * 1.3 -> 3 reads 0, 0, 1), in float64 for a float64 input,
+    rounded to float32. Checked against torch on sizes 1..40 and 78 scales, by scale factor and
+    by size, in both dtypes, 1-D and 2-D."""
+    j = np.arange(out)
+    if not one_d and out == n:
         return j
-    if out == 2 * n:
+    if not one_d and out == 2 * n:
         return j // 2
-    step = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
-    return min(int(math.floor(np.float32(j) * step)), n - 1)
+    if one_d and float64:
+        real = (j * (1.0 / scale if scale else n / out)).astype(np.float32)
+    else:
+        step = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
+        real = j.astype(np.float32) * step
+    return np.minimum(np.floor(real).astype(np.int64), n - 1)
 
 
 def _linear_source(j, n, out, scale, align_corners):
@@ -62,12 +73,14 @@ def _linear_source(j, n, out, scale, align_corners):
 
 def reference_interpolate(x, sizes, scales, mode, align_corners):
     """One axis after the other, one output position at a time."""
+    one_d = x.ndim == 3
     for a, (out, scale) in enumerate(zip(sizes, scales)):
         axis, n = 2 + a, x.shape[2 + a]
+        nearest = _nearest_rule(n, out, scale, one_d)
         cols = []
         for j in range(out):
             if mode == "nearest":
-                cols.append(np.take(x, _nearest_source(j, n, out, scale), axis=axis))
+                cols.append(np.take(x, nearest[j], axis=axis))
             else:
                 i0, i1, t = _linear_source(j, n, out, scale, align_corners)
                 cols.append((1 - t) * np.take(x, i0, axis=axis) + t * np.take(x, i1, axis=axis))
@@ -148,7 +161,7 @@ def interpolate_cases(draw):
         if isinstance(arg["size"], int):
             sizes = [sizes[0]] * len(spatial)
     else:
-        scale = draw(st.sampled_from([2, 3, 0.5, 1.5, 2.5, 0.7, 1.0, 4]))
+        scale = draw(st.sampled_from([2, 3, 0.5, 1.5, 2.5, 0.7, 1.0, 4, 1.3, 1.7, 2.01, 0.99]))
         scales = [float(scale)] * len(spatial)
         sizes = [math.floor(n * scale) for n in spatial]
         arg = {"scale_factor": scale}
@@ -189,6 +202,42 @@ def test_interpolate_examples(device):
     np.testing.assert_allclose(host(corners), [[[0, 1, 2, 3]]])
     np.testing.assert_allclose(host(interpolate(_tensor([[[0.0, 4.0]]], device), size=4,
                                                 mode="linear")), [[[0, 1, 3, 4]]])
+
+
+NEAREST_SCALES = [1.3, 1.7, 2.01, 1.999, 0.99, 1.01, 0.7, 0.3, 1 / 3, 2 / 3, 1.5, 2.5, 2.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("one_d", [True, False])
+def test_nearest_index_rule(device, dtype, one_d):
+    """Every (size, scale) in sizes 1..40 x NEAREST_SCALES, by scale factor and by the output
+    size it gives, 1-D and along each axis in 2-D: minigen reads the inputs the rule names."""
+    for scale in NEAREST_SCALES:
+        for n in range(1, 41):
+            out = math.floor(n * scale)
+            if out < 1:
+                continue
+            want = {s: _nearest_rule(n, out, s, one_d, dtype == "float64").tolist()
+                    for s in (scale, None)}
+            for shape, axis in ([((1, 1, n), -1)] if one_d else
+                                [((1, 1, n, 1), -2), ((1, 1, 1, n), -1)]):
+                x = minigen.tensor(np.arange(n, dtype=dtype).reshape(shape), device=device)
+                size = tuple(out if m == n and i == len(shape) + axis else m
+                             for i, m in enumerate(shape))[2:]
+                kept = 1.0
+                factors = tuple(scale if i == len(shape) + axis else kept
+                                for i in range(2, len(shape)))
+                for arg, s in (({"scale_factor": factors}, scale), ({"size": size}, None)):
+                    got = np.moveaxis(host(interpolate(x, **arg)), axis, -1).reshape(-1)
+                    assert got.astype(np.int64).tolist() == want[s], (n, shape, arg, dtype)
+    y = minigen.tensor(np.arange(3.0).reshape(1, 1, 3), device=device, requires_grad=True)
+    up = nn.Upsample(scale_factor=1.3)(y)
+    assert host(up).tolist() == [[[0, 0, 1]]] == host(interpolate(y, scale_factor=1.3)).tolist()
+    up.backward(minigen.tensor([[[1.0, 10.0, 100.0]]], device=device))
+    assert host(y.grad).tolist() == [[[11, 100, 0]]]  # the forward's gradient (not PyTorch's)
+    # in 2-D an unchanged size is copied (PyTorch's nearest_idx), whatever the factor
+    z = minigen.tensor(np.arange(3.0).reshape(1, 1, 1, 3), device=device)
+    assert host(interpolate(z, scale_factor=1.3)).tolist() == [[[[0, 1, 2]]]]
 
 
 # ------------------------------------------------------------------ adaptive average pooling

@@ -9,6 +9,10 @@ then ``(top, bottom)``... A negative pad crops, as in PyTorch.
   mirrored at the edges without repeating them (reflect: -p for p < 0, 2(n-1) - p past the
   end) or clamped to them (replicate). One gather with that index array per padded axis, so
   the backward is the gather's scatter-add: an edge pixel read k times gets k gradients.
+
+Reflect and replicate keep at least one position on every padded axis: negative pads that crop
+one to nothing are refused. (PyTorch 2.13 refuses that with 2 pads, but with 4 returns an empty
+tensor unless H and W both empty; minigen keeps one rule.)
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 
 Both work one spatial axis at a time, with no loop over pixels:
 
-* nearest: output position j reads input ``min(floor(j * scale), n - 1)`` (PyTorch's
-  float32 arithmetic; ``scale = 1 / scale_factor`` when a scale factor is given, else
-  ``n / out``): one gather with that index array per axis, so an integer factor repeats
-  each pixel. The backward is the gather's scatter-add.
+* nearest: output position j reads input ``min(floor(j * scale), n - 1)`` (PyTorch's CPU
+  forward, ``scale = 1 / scale_factor`` when a scale factor is given, else ``n / out``: for
+  2-D in float32, with ``j`` for an axis of unchanged size and ``j // 2`` for a doubled one;
+  for 1-D with no such shortcut, the product in float64 for float64, then rounded to
+  float32): one gather with that index array per axis, so an integer factor repeats
+  each pixel. The backward is the gather's scatter-add, the gradient of this forward (in 1-D
+  PyTorch's backward uses the 2-D rule instead, so for 3 * 1.3 the two differ).
 * (bi)linear: output j sits at input position ``x = (j + 0.5) * scale - 0.5`` (at least 0),
   or ``j * (n - 1) / (out - 1)`` with ``align_corners``; it is the blend
   ``(1 - t) * in[i0] + t * in[i1]`` of its two neighbours (i0 = floor(x), i1 = i0 + 1 but
@@ -59,20 +62,28 @@ def _like(x: Any, values: Any, dtype: Any) -> Any:
     return xp.asarray(values, dtype=backend.device_of(x).dtype(dtype), device=x.device)
 
 
-def _nearest_index(x: Any, n: int, out: int, scale: float | None) -> Any:
-    """PyTorch's ``nearest_idx``: in float32, ``min(floor(j * scale), n - 1)``."""
+def _nearest_index(x: Any, n: int, out: int, scale: float | None, one_d: bool) -> Any:
+    """PyTorch 2.13's CPU forward: ``min(floor(float32(j * step)), n - 1)`` with
+    ``step = 1 / scale_factor`` when a scale factor is given, else ``n / out``.
+
+    2-D (``nearest_idx``): in float32, and an axis whose size is kept (``out == n``) or
+    doubled (``out == 2 n``) reads ``j`` or ``j // 2`` whatever the factor. 1-D (the generic
+    kernel): no such shortcut (3 * 1.3 -> 3 reads 0, 0, 1) and the product in float64 for a
+    float64 input, rounded to float32 before the floor."""
     xp = backend.namespace(x)
-    int64 = backend.device_of(x).dtype(backend.int64)
+    dev = backend.device_of(x)
+    int64 = dev.dtype(backend.int64)
     j = xp.arange(out, dtype=int64, device=x.device)
-    if out == n:
+    if not one_d and out == n:
         return j
-    if out == 2 * n:
+    if not one_d and out == 2 * n:
         return j // 2
     f32 = backend.float32
-    step = (_like(x, 1.0 / scale, f32) if scale is not None and scale > 0
-            else _like(x, n, f32) / _like(x, out, f32))
-    src = xp.floor(xp.astype(j, backend.device_of(x).dtype(f32)) * step)
-    return xp.clip(xp.astype(src, int64), max=n - 1)
+    op = backend.float64 if one_d and backend.dtype_of(x) == backend.float64 else f32
+    step = (_like(x, 1.0 / scale, op) if scale is not None and scale > 0
+            else _like(x, n, op) / _like(x, out, op))
+    real = xp.astype(xp.astype(j, dev.dtype(op)) * step, dev.dtype(f32))
+    return xp.clip(xp.astype(xp.floor(real), int64), max=n - 1)
 
 
 def _linear_weights(x: Any, n: int, out: int, scale: float | None,
@@ -107,7 +118,8 @@ def _resize_axis(x: Tensor, axis: int, out: int, scale: float | None, mode: str,
     if out == n and mode != "nearest":
         return x  # PyTorch copies an axis of unchanged size, whatever the scale factor
     if mode == "nearest":
-        return GetItem.apply(x, None, axis, _nearest_index(x.data, n, out, scale))
+        return GetItem.apply(x, None, axis,
+                              _nearest_index(x.data, n, out, scale, x.ndim == 3))
     i0, i1, t = _linear_weights(x.data, n, out, scale, align_corners)
     low, high = (GetItem.apply(x, None, axis, i) for i in (i0, i1))
     return add(mul(low, _along(1.0 - t, axis, x.ndim)), mul(high, _along(t, axis, x.ndim)))
