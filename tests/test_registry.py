@@ -27,7 +27,8 @@ FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
                      "activations", "losses", "classification", "assignment", "pooling",
                      "selection", "logic", "embedding", "padding", "resample",
-                     "smooth_activations", "layer_norm", "regression_losses", "ordering")}
+                     "smooth_activations", "layer_norm", "regression_losses", "ordering",
+                     "numeric")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

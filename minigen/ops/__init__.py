@@ -45,21 +45,23 @@ from minigen.ops.losses import (
     mse_loss,
 )
 from minigen.ops.normalization import batch_norm, dropout
-from minigen.ops.ordering import (
-    argsort,
+from minigen.ops.numeric import (
     ceil,
     cumsum,
-    flip,
     floor,
-    index_select,
     norm,
     prod,
     reciprocal,
-    repeat,
-    roll,
     round,
     rsqrt,
     sign,
+)
+from minigen.ops.ordering import (
+    argsort,
+    flip,
+    index_select,
+    repeat,
+    roll,
     sort,
     topk,
 )

@@ -167,3 +167,20 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast") -> tuple[i
                              "together (each dimension must match or be 1)")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
+
+
+def dims_as_axes(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``dims`` (an int, or a list/tuple of ints) as positive axes, each at most once."""
+    if is_int(dims):
+        dims = (dims,)
+    if not isinstance(dims, (tuple, list)):
+        raise ShapeError(f"{op}: dims must be an int or a tuple of ints, got {dims!r}")
+    return normalize_axes(tuple(dims), ndim, op) or ()
+
+
+def one_axis(dim: Any, ndim: int, op: str) -> int:
+    """One axis; a 0-d tensor accepts 0 or -1 (as in PyTorch) and is treated as shape (1,)."""
+    if not is_int(dim):
+        raise ShapeError(f"{op}: dim must be an int, got {dim!r}")
+    axes = normalize_axes(dim, ndim, op)
+    return axes[0] if ndim else 0
