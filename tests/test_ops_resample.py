@@ -76,6 +76,8 @@ def reference_interpolate(x, sizes, scales, mode, align_corners):
     one_d = x.ndim == 3
     for a, (out, scale) in enumerate(zip(sizes, scales)):
         axis, n = 2 + a, x.shape[2 + a]
+        if mode != "nearest" and out == n:
+            continue  # PyTorch copies a (bi)linear axis of unchanged size, whatever the scale
         nearest = _nearest_rule(n, out, scale, one_d)
         cols = []
         for j in range(out):
