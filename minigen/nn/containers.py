@@ -122,27 +122,14 @@ def _listing(name: str, items: Iterator[tuple[Any, Any]]) -> str:
     return f"{name}(\n" + "\n".join(f"    {line}" for line in lines) + "\n)"
 
 
-class ModuleDict(Module):
-    """Modules by name, in insertion order (``d["generator"]``); their parameters are named
-    ``"generator.weight"``... It has no ``forward``: pick the module you need."""
+class _Entries:
+    """The dict protocol over ``self.entries`` (name -> member), shared by ModuleDict and
+    ParameterDict; each says how a member goes in (``__setitem__``) and is listed."""
 
-    def __init__(self, modules: Any = None):
-        super().__init__()
-        self.entries: dict[str, Module] = {}
-        if modules is not None:
-            self.update(modules)
+    entries: dict[str, Any]
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        yield from self.entries.items()
-
-    def __getitem__(self, key: str) -> Module:
+    def __getitem__(self, key: str) -> Any:
         return self.entries[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleDict: {type(module).__name__} is not a Module subclass "
-                            f"(key {key!r})")
-        self.entries[_check_key(key, "module")] = module
 
     def __delitem__(self, key: str) -> None:
         del self.entries[key]
@@ -165,11 +152,34 @@ class ModuleDict(Module):
     def items(self) -> Any:
         return self.entries.items()
 
-    def pop(self, key: str) -> Module:
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.entries.get(key, default)
+
+    def pop(self, key: str) -> Any:
         return self.entries.pop(key)
 
     def clear(self) -> None:
         self.entries.clear()
+
+
+class ModuleDict(_Entries, Module):
+    """Modules by name, in insertion order (``d["generator"]``); their parameters are named
+    ``"generator.weight"``... It has no ``forward``: pick the module you need."""
+
+    def __init__(self, modules: Any = None):
+        super().__init__()
+        self.entries: dict[str, Module] = {}
+        if modules is not None:
+            self.update(modules)
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        yield from self.entries.items()
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {type(module).__name__} is not a Module subclass "
+                            f"(key {key!r})")
+        self.entries[_check_key(key, "module")] = module
 
     def update(self, modules: Any) -> None:
         """Add (name, module) pairs from a dict, a ModuleDict or an iterable of pairs."""
@@ -220,7 +230,7 @@ class ParameterList(Module):
         return _listing("ParameterList", enumerate(self.entries))
 
 
-class ParameterDict(Module):
+class ParameterDict(_Entries, Module):
     """Parameters by name, in insertion order (``d["scale"]``): a tensor put in becomes a
     Parameter."""
 
@@ -235,41 +245,8 @@ class ParameterDict(Module):
             if isinstance(value, (Parameter, Module)):
                 yield key, value
 
-    def __getitem__(self, key: str) -> Any:
-        return self.entries[key]
-
     def __setitem__(self, key: str, value: Any) -> None:
         self.entries[_check_key(key, "parameter")] = _as_parameter(value)
-
-    def __delitem__(self, key: str) -> None:
-        del self.entries[key]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.entries)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.entries
-
-    def keys(self) -> Any:
-        return self.entries.keys()
-
-    def values(self) -> Any:
-        return self.entries.values()
-
-    def items(self) -> Any:
-        return self.entries.items()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.entries.get(key, default)
-
-    def pop(self, key: str) -> Any:
-        return self.entries.pop(key)
-
-    def clear(self) -> None:
-        self.entries.clear()
 
     def update(self, parameters: Any) -> None:
         """Add (name, tensor) pairs from a dict (in sorted order, as PyTorch), an OrderedDict
