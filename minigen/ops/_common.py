@@ -115,13 +115,26 @@ def normalize_axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(sorted(out)) if ndim else ()
 
 
-def single_axis(dim: Any, ndim: int, op: str) -> int:
-    """One axis (an int, negatives allowed) of a tensor with at least one dimension."""
+def single_axis(dim: Any, ndim: int, op: str, zero_d: bool = False) -> int:
+    """One axis (an int, negatives allowed) of a tensor with at least one dimension; with
+    ``zero_d``, a 0-d tensor too, which takes 0 or -1 (as in PyTorch) and is treated as
+    shape (1,)."""
     if not is_int(dim):
         raise ShapeError(f"{op}: dim must be an int, got {dim!r}")
-    if ndim == 0:
+    if ndim == 0 and not zero_d:
         raise ShapeError(f"{op} needs a tensor with at least one dimension, got a 0-d tensor")
-    return normalize_axes(dim, ndim, op)[0]
+    axes = normalize_axes(dim, ndim, op)
+    return axes[0] if ndim else 0
+
+
+def check_index(index: Any, a: Any, op: str) -> None:
+    """``index`` picks entries of ``a``: an integer tensor on ``a``'s device."""
+    if not isinstance(index, Tensor) or index.dtype.is_floating_point or \
+            index.dtype == backend.bool_:
+        raise DTypeError(f"{op}: index must be an integer tensor, got "
+                         f"{getattr(index, 'dtype', type(index).__name__)}")
+    if index.device != a.device:
+        raise DeviceError(f"{op}: the tensor is on {a.device}, the index on {index.device}")
 
 
 def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -176,11 +189,3 @@ def dims_as_axes(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
     if not isinstance(dims, (tuple, list)):
         raise ShapeError(f"{op}: dims must be an int or a tuple of ints, got {dims!r}")
     return normalize_axes(tuple(dims), ndim, op) or ()
-
-
-def one_axis(dim: Any, ndim: int, op: str) -> int:
-    """One axis; a 0-d tensor accepts 0 or -1 (as in PyTorch) and is treated as shape (1,)."""
-    if not is_int(dim):
-        raise ShapeError(f"{op}: dim must be an int, got {dim!r}")
-    axes = normalize_axes(dim, ndim, op)
-    return axes[0] if ndim else 0

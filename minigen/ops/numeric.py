@@ -22,7 +22,7 @@ from minigen.ops._common import (
     check_tensor,
     is_int,
     normalize_axes,
-    one_axis,
+    single_axis,
 )
 from minigen.ops.arithmetic import div, pow
 from minigen.ops.elementwise import abs, sqrt
@@ -48,7 +48,7 @@ def cumsum(a: Tensor, dim: int) -> Tensor:
     """Running sums along ``dim``: ``out[i] = a[0] + ... + a[i]``."""
     check_tensor(a, "cumsum")
     check_numeric(a, "cumsum")
-    axis = one_axis(dim, a.ndim, "cumsum")
+    axis = single_axis(dim, a.ndim, "cumsum", zero_d=True)
     if a.ndim == 0:
         return reshape(Cumsum.apply(reshape(a, (1,)), 0), ())
     return Cumsum.apply(a, axis)
@@ -90,7 +90,7 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
         raise TypeError(f"prod: keepdim must be a bool, got {keepdim!r}")
     if dim is None:
         return Prod.apply(a, None, False)
-    axis = one_axis(dim, a.ndim, "prod")
+    axis = single_axis(dim, a.ndim, "prod", zero_d=True)
     if a.ndim == 0:
         return a * 1
     return Prod.apply(a, axis, keepdim)

@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import minigen
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.errors import DeviceError, DTypeError, ShapeError
+from minigen.errors import ShapeError
 from minigen.ops._common import (
+    check_index,
     check_numeric,
     check_tensor,
     dims_as_axes,
     is_int,
     normalize_axes,
-    one_axis,
+    single_axis,
 )
 from minigen.ops.indexing import getitem
 from minigen.ops.reductions import ValuesIndices
@@ -105,16 +105,10 @@ def repeat(a: Tensor, sizes: Sequence[int]) -> Tensor:
 def index_select(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``a`` at ``index`` (a 1-D, or 0-D, integer tensor) along ``dim``."""
     check_tensor(a, "index_select")
-    axis = one_axis(dim, a.ndim, "index_select")
-    if not isinstance(index, Tensor) or index.dtype.is_floating_point or \
-            index.dtype == minigen.bool_:
-        raise DTypeError(f"index_select: index must be an integer tensor, got "
-                         f"{getattr(index, 'dtype', type(index).__name__)}")
+    axis = single_axis(dim, a.ndim, "index_select", zero_d=True)
+    check_index(index, a, "index_select")
     if index.ndim > 1:
         raise ShapeError(f"index_select: index must be 1-D, got shape {index.shape}")
-    if index.device != a.device:
-        raise DeviceError(f"index_select: the tensor is on {a.device}, the index on "
-                          f"{index.device}")
     index = reshape(index, (-1,))
     if a.ndim == 0:  # PyTorch: one index, a 0-d result
         if index.shape[0] != 1:
@@ -133,7 +127,7 @@ def argsort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """The indices that sort ``a`` along ``dim`` (ties in their order: always stable)."""
     check_tensor(a, "argsort")
     check_numeric(a, "argsort")
-    axis = one_axis(dim, a.ndim, "argsort")
+    axis = single_axis(dim, a.ndim, "argsort", zero_d=True)
     if a.ndim == 0:  # a 0-d tensor: its one value, at index 0
         xp = backend.namespace(a.data)
         return Tensor._make(xp.reshape(xp.argsort(xp.reshape(a.data, (1,))), ()))
@@ -146,7 +140,7 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     the values goes back to the elements they came from."""
     check_tensor(a, "sort")
     check_numeric(a, "sort")
-    axis = one_axis(dim, a.ndim, "sort")
+    axis = single_axis(dim, a.ndim, "sort", zero_d=True)
     if a.ndim == 0:
         return ValuesIndices(a * 1, argsort(a))
     index = Tensor._make(_sorted_index(a, axis, descending, "sort"))
@@ -160,7 +154,7 @@ def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     unspecified)."""
     check_tensor(a, "topk")
     check_numeric(a, "topk")
-    axis = one_axis(dim, a.ndim, "topk")
+    axis = single_axis(dim, a.ndim, "topk", zero_d=True)
     n = a.shape[axis] if a.ndim else 1
     if not is_int(k) or not 0 <= k <= n:
         raise ShapeError(f"topk: k must be an int from 0 to {n} (the size of dim {dim}), "

@@ -9,8 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import minigen
-from minigen.errors import DeviceError, DTypeError, ShapeError
-from minigen.ops._common import broadcast_shapes, check_tensor, is_int, single_axis
+from minigen.errors import ShapeError
+from minigen.ops._common import (
+    broadcast_shapes,
+    check_index,
+    check_tensor,
+    is_int,
+    single_axis,
+)
 from minigen.ops.elementwise import where
 from minigen.ops.indexing import getitem
 from minigen.tensor import Tensor
@@ -70,12 +76,7 @@ def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     one array per dimension: ``index`` at ``dim``, an arange on every other."""
     check_tensor(a, "gather")
     axis = single_axis(dim, a.ndim, "gather")
-    if not isinstance(index, Tensor) or index.dtype.is_floating_point or \
-            index.dtype == minigen.bool_:
-        raise DTypeError(f"gather: index must be an integer tensor, got "
-                         f"{getattr(index, 'dtype', type(index).__name__)}")
-    if index.device != a.device:
-        raise DeviceError(f"gather: the tensor is on {a.device}, the index on {index.device}")
+    check_index(index, a, "gather")
     if index.ndim != a.ndim or any(index.shape[d] > a.shape[d]
                                    for d in range(a.ndim) if d != axis):
         raise ShapeError(f"gather: index of shape {index.shape} for a tensor of shape "
