@@ -23,14 +23,20 @@ from minigen.nn.activation import (
 )
 from minigen.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
-from minigen.nn.layer_norm import LayerNorm
 from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
-from minigen.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minigen.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from minigen.nn.module import Module
-from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
+from minigen.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigen.nn.parameter import Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
-from minigen.nn.regression_loss import L1Loss, SmoothL1Loss
 from minigen.nn.resample import (
     AdaptiveAvgPool2d,
     ConstantPad2d,

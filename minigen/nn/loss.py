@@ -1,4 +1,5 @@
-"""Loss modules: ``loss_fn = BCEWithLogitsLoss(); loss = loss_fn(logits, targets)``.
+"""Loss modules: ``loss_fn = BCEWithLogitsLoss(); loss = loss_fn(logits, targets)``; also
+the regression losses MSELoss, L1Loss and SmoothL1Loss (``nn.SmoothL1Loss(beta=0.5)``).
 
 Prefer :class:`BCEWithLogitsLoss` on logits to :class:`BCELoss` after a Sigmoid: it computes
 ``max(x, 0) - x*y + log1p(exp(-|x|))``, which never overflows and never takes log(0).
@@ -92,3 +93,22 @@ class CrossEntropyLoss(NLLLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return ops.cross_entropy(input, target, self.weight, self.ignore_index,
                                  self.reduction, self.label_smoothing)
+
+
+class L1Loss(_Loss):
+    """Mean (or summed, or elementwise) absolute error ``|input - target|``."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``, d = input -
+    target: quadratic near 0, linear past ``beta`` (PyTorch's default 1.0)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.smooth_l1_loss(input, target, self.reduction, self.beta)
