@@ -505,5 +505,49 @@ def adam_step(rec: Record, check: str, name: str, mine: Any, theirs: Any) -> Non
         rec.expect(check, bool(np.all(np.abs(a - b) <= allowed)),
                    f"{name} {key} after a step: {np.abs(a - b).max():.2e} apart")
 
-CHECKS = [check_optimizers, check_schedulers, check_init, check_models, check_clipping]
+def check_averaged_model(rec: Record, rng: np.random.Generator, n: int) -> None:
+    """optim.swa_utils.AveragedModel (EMA through avg_fn and multi_avg_fn, the SWA running
+    mean; buffers averaged or copied) beside PyTorch's, fed the same sequence of weights and
+    BatchNorm statistics: every entry of the state_dict after each update. One deliberate
+    difference: with use_buffers, BatchNorm's integer step count is copied from the model
+    (an average of a count means nothing); PyTorch averages it in floating point and
+    truncates. That entry is compared with the model's own."""
+    from torch.optim import swa_utils as theirs
+
+    from minigen.optim import swa_utils as ours
+
+    check = "AveragedModel"
+    for _ in range(n):
+        decay = float(rng.uniform(0.5, 0.999))
+        kind = str(rng.choice(["ema multi", "ema", "swa"]))
+        use_buffers = bool(rng.integers(2))
+        mine = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).to(rec.dtype)
+        peer = tnn.Sequential(tnn.Linear(3, 4), tnn.BatchNorm1d(4), tnn.Linear(4, 2)).to(
+            to_torch_dtype(rec.dtype))
+        pick = {"ema multi": ("multi_avg_fn", "get_ema_multi_avg_fn", (decay,)),
+                "ema": ("avg_fn", "get_ema_avg_fn", (decay,)), "swa": (None, None, ())}[kind]
+        fns = [{pick[0]: getattr(lib, pick[1])(*pick[2])} if pick[0] else {}
+               for lib in (ours, theirs)]
+        a = ours.AveragedModel(mine, use_buffers=use_buffers, **fns[0])
+        b = theirs.AveragedModel(peer, use_buffers=use_buffers, **fns[1])
+        for step in range(int(rng.integers(1, 5))):
+            rec.case(check)
+            for p in mine.parameters():
+                p.data = minigen.tensor(normal(rng, rec.dtype, *p.shape)).data
+            copy_into_torch(mine, peer)
+            x = normal(rng, rec.dtype, 5, 3)
+            mine(minigen.tensor(x)), peer(torch.from_numpy(x))  # BatchNorm statistics move
+            a.update_parameters(mine)
+            b.update_parameters(peer)
+            theirs_state = b.state_dict()
+            for key, value in a.state_dict().items():
+                if use_buffers and key.endswith("num_batches_tracked"):  # deliberate: see the
+                    rec.close(check, key, value, peer.state_dict()[key[7:]])  # docstring
+                    continue
+                rec.close(check, f"{kind}, use_buffers={use_buffers}, update {step}: {key}",
+                          value, theirs_state[key])
+
+
+CHECKS = [check_optimizers, check_schedulers, check_init, check_models, check_clipping,
+          check_averaged_model]
 FLOAT64_ONLY = [check_module_api, check_hooks]

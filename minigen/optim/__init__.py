@@ -1,6 +1,6 @@
 """``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`; RMSprop, Adagrad;
-:mod:`.more`) and learning-rate schedules (:mod:`.lr_scheduler`), with PyTorch's names and
-arguments.
+:mod:`.more`), learning-rate schedules (:mod:`.lr_scheduler`) and averaged weights
+(:mod:`.swa_utils`: an EMA of a generator), with PyTorch's names and arguments.
 
 >>> model = minigen.nn.Linear(3, 1)
 >>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -8,8 +8,8 @@ arguments.
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from minigen.optim import lr_scheduler
+from minigen.optim import lr_scheduler, swa_utils
 from minigen.optim.more import Adagrad, RMSprop
 from minigen.optim.optimizer import SGD, Adam, AdamW, Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "swa_utils"]
