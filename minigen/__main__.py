@@ -16,7 +16,14 @@ import re
 import sys
 from pathlib import Path
 
-from minigen.argtypes import dropout, label, natural_int, positive_float, positive_int
+from minigen.argtypes import (
+    dropout,
+    ema_decay,
+    label,
+    natural_int,
+    positive_float,
+    positive_int,
+)
 from minigen.errors import MinigenError
 from minigen.train import TrainingInterrupted
 
@@ -66,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                             "smoothing)")
     train.add_argument("--d-dropout", type=dropout,
                        help="GAN: dropout in D (default 0.3 gan, 0 dcgan)")
+    train.add_argument("--ema", type=ema_decay, metavar="DECAY",
+                       help="GAN: also keep an exponential moving average of G's weights "
+                            "(e.g. 0.999), sample and score it")
     train.add_argument("--d-batch-norm", action=argparse.BooleanOptionalAction,
                        help="dcgan: BatchNorm in D (default on; with --real-label 1 it "
                             "overpowers G on the small sample)")
@@ -159,7 +169,7 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         resume_command=_resume_command(args, argv), latent_dim=args.latent_dim,
         posterior=args.posterior, k=args.k, saturating=args.saturating,
         real_label=args.real_label, d_dropout=args.d_dropout, d_batch_norm=args.d_batch_norm,
-        dataset=args.dataset)
+        ema=args.ema, dataset=args.dataset)
     numbers = ", ".join(f"{k} {v:.4g}" for k, v in summary.items()
                         if isinstance(v, float) and k not in ("lr", "time", "cpu_seconds"))
     print(f"{args.model}: {summary['epochs']} epochs on {summary['dataset']} "

@@ -32,3 +32,4 @@ natural_int = number(int, "an integer >= 0", lambda v: v >= 0)  # seeds, counts 
 positive_float = number(float, "a positive number", lambda v: 0 < v < math.inf)
 label = number(float, "in (0, 1]", lambda v: 0 < v <= 1)  # a target probability
 dropout = number(float, "in [0, 1)", lambda v: 0 <= v < 1)  # p = 1 would drop everything
+ema_decay = number(float, "in [0, 1]", lambda v: 0 <= v <= 1)

@@ -17,6 +17,7 @@ import minigen
 from minigen import backend, viz
 from minigen.data import MNIST, DataLoader, FashionMNIST
 from minigen.models import VAE, dcgan, gan
+from minigen.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from minigen.train import train_gan, train_vae
 
 # Default settings: about 20 minutes for everything on a 2-core CPU with the bundled sample.
@@ -99,7 +100,8 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
 
     ``name`` is "gan", "dcgan" or "vae"; unset settings come from :data:`PRESETS` (or
     :data:`QUICK`). ``options``: ``latent_dim``, ``posterior`` (VAE), ``k``, ``saturating``,
-    ``real_label``, ``d_dropout``, ``d_batch_norm`` (GANs). ``resume="auto"`` means the run
+    ``real_label``, ``d_dropout``, ``d_batch_norm``, ``ema`` (GANs: the decay of an average of
+    G's weights to sample from). ``resume="auto"`` means the run
     folder's own checkpoint. ``dataset``: "mnist" or "fashion-mnist" (see :func:`load_data`).
     """
     kind = "vae" if name == "vae" else "gan"
@@ -124,10 +126,14 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
     else:
         real_label = options.get("real_label")
         real_label = preset.get("real_label", 1.0) if real_label is None else real_label
+        ema = None
+        if options.get("ema") is not None:  # sample (and score) an EMA of G's weights
+            ema = AveragedModel(models["generator"], use_buffers=True,
+                                multi_avg_fn=get_ema_multi_avg_fn(options["ema"]))
         history = train_gan(models["generator"], models["discriminator"], loader,
                             k=options.get("k", 1), saturating=options.get("saturating", False),
-                            real_label=real_label, **common)
-        gan_figures(models["generator"], out, seed)
+                            real_label=real_label, generator_ema=ema, **common)
+        gan_figures(models["generator"] if ema is None else ema.module, out, seed)
     summary = {"model": name, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                "dataset": dataset, "data": source, "train_images": len(train_x),
                "device": str(dev),

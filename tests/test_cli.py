@@ -172,3 +172,17 @@ def test_train_and_evaluate_on_fashion_mnist(tmp_path: Path, monkeypatch: pytest
     err = capsys.readouterr().err
     assert "trained on fashion-mnist, but the classifier" in err and "on mnist" in err
 
+
+
+def test_train_with_ema_samples_and_scores_the_average(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "ema"
+    assert main(["train", "gan", "--quick", "--data", "sample", "--ema", "0.99", "--out",
+                 str(run), "--no-progress"]) == 0
+    ckpt = minigen.load(run / "checkpoint.npz")
+    assert ckpt["config"]["averaged_generator"] and "generator_ema" in ckpt["models"]
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--samples", "100"]) == 0
+    assert "average of G's weights" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "gan", "--quick", "--ema", "1.5", "--out", str(tmp_path / "bad")])

@@ -98,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
     result = evaluate_run(args.run_dir, args.out, n_samples=args.samples, k=args.k,
                           classifier=clf, device=args.device, seed=args.seed)
     meta = result["classifier"]
+    if result["averaged_generator"]:
+        print("The generator scored is the run's average of G's weights (train --ema).")
     print(format_table(result["checkpoints"], meta.get("test_accuracy"),
                        meta.get("dataset", "mnist")))
     print(f"classifier: {meta.get('weights')}")

@@ -157,7 +157,9 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
                         f"to use the {dataset} one (train it once with python -m "
                         f"minigen.metrics train-classifier --dataset {dataset})")
     result: dict[str, Any] = {"kind": kind, "run_dir": str(run_dir), "dataset": dataset,
-                              "classifier": dict(classifier.meta), "checkpoints": []}
+                              "classifier": dict(classifier.meta), "checkpoints": [],
+                              "averaged_generator": bool(checkpoints[-1][2].get(
+                                  "config", {}).get("averaged_generator"))}
     ref = real_reference(classifier, n_samples, seed)
     for i, (epoch, path, ckpt) in enumerate(checkpoints):
         models = {name: m.to(device) for name, m in build_models(ckpt).items()}
@@ -230,6 +232,8 @@ def _write_table(result: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     on = f", {result['dataset']}" if result["dataset"] else ""
     text = f"# Scores of {result['run_dir']} ({result['kind']}{on})\n\n"
+    if result.get("averaged_generator"):
+        text += "The generator scored is the run's average of G's weights (train --ema).\n\n"
     text += format_table(result["checkpoints"], result["classifier"].get("test_accuracy"),
                          result["classifier"].get("dataset", "mnist"))
     if "discriminator" in result:

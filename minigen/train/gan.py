@@ -34,7 +34,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
               out: str | os.PathLike = "runs/gan", seed: int | None = None,
               resume: str | os.PathLike | None = None, progress: bool = True,
               n_samples: int = 64, resume_command: str | None = None,
-              dataset: str | None = None) -> dict[str, Any]:
+              dataset: str | None = None, generator_ema: Any = None) -> dict[str, Any]:
     """Train ``generator`` and ``discriminator`` (on the device their parameters live on).
 
     Parameters
@@ -52,6 +52,10 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     resume : a checkpoint to continue from exactly.
     dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
         on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
+    generator_ema : an :class:`minigen.optim.swa_utils.AveragedModel` of ``generator``
+        (``AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)``):
+        updated after every generator step, saved in the checkpoint (and resumed), and the
+        model the per-epoch samples come from; ``evaluate`` then scores it.
 
     Returns
     -------
@@ -69,14 +73,18 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     if seed is not None:
         minigen.manual_seed(seed)
     noise_gen = backend.Generator(dev, 0 if seed is None else seed)
+    models = {"generator": G, "discriminator": D}
+    if generator_ema is not None:
+        models["generator_ema"] = generator_ema
     run = Run(
-        kind="gan", models={"generator": G, "discriminator": D},
+        kind="gan", models=models,
         optimizers={"generator": optim.Adam(G.parameters(), lr=lr, betas=betas),
                     "discriminator": optim.Adam(D.parameters(), lr=lr, betas=betas)},
         loader=loader, out=Path(out),
         config={"model": "dcgan" if isinstance(G, dcgan.Generator) else "gan",
                 "latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
                 "lr": lr, "saturating": saturating, "real_label": real_label,
+                "averaged_generator": generator_ema is not None,
                 **({"dataset": dataset} if dataset else {})},
         fixed_noise=minigen.randn(n_samples, G.latent_dim, device=dev, generator=noise_gen),
         resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
@@ -112,12 +120,15 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
                 opt_g.zero_grad()
                 g_loss.backward()
                 opt_g.step()
+                if generator_ema is not None:
+                    generator_ema.update_parameters(G)
             finally:
                 D.requires_grad_(True)
         return values
 
     def end_epoch() -> dict[str, float]:
-        save_epoch_samples(run, G, G, value_range=(-1.0, 1.0))
+        sampler = G if generator_ema is None else generator_ema
+        save_epoch_samples(run, sampler, sampler, value_range=(-1.0, 1.0))
         return {}
 
     fit(run, epochs, step, end_epoch, progress=progress, show=("d_loss", "g_loss", "d_x",

@@ -135,8 +135,8 @@ class Run:
         if ckpt["kind"] != self.kind:
             raise CheckpointError(f"{path} is a checkpoint of a {ckpt['kind']} run, not a "
                                   f"{self.kind} run")
-        for key in ("latent_dim", "batch_size", "posterior"):
-            if key in self.config and ckpt["config"].get(key) != self.config[key]:
+        for key in ("latent_dim", "batch_size", "posterior", "averaged_generator"):
+            if key in self.config and ckpt["config"].get(key, False) != self.config[key]:
                 raise CheckpointError(f"{path}: saved with {key}={ckpt['config'].get(key)!r}, "
                                       f"this run has {key}={self.config[key]!r}")
         saved_on, now_on = ckpt["config"].get("dataset"), self.config.get("dataset")
