@@ -22,6 +22,7 @@ import minigen
 from minigen.data import MNIST, DataLoader
 from minigen.metrics import evaluate_run, load_classifier
 from minigen.models import VAE, dcgan, gan
+from minigen.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from minigen.train import train_gan, train_vae
 
 pytestmark = pytest.mark.slow
@@ -45,16 +46,18 @@ def _train(kind: str, device: str, out: Path, epochs: int, resume: bool = False)
         return train_vae(VAE().to(device), loader, test, epochs=epochs, out=out, seed=0,
                          resume=resume_from, progress=False)
     loader = DataLoader(x * 2 - 1, 16, shuffle=True, seed=1, device=device)
-    G, D = _models(kind, device)
+    G, D = _models(kind.removesuffix("-ema"), device)
+    average = (AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
+               if kind.endswith("-ema") else None)
     return train_gan(G, D, loader, epochs=epochs, out=out, seed=0, resume=resume_from,
-                     progress=False)
+                     progress=False, generator_ema=average)
 
 
 def _close(device: str) -> dict:
     return {"rtol": 0, "atol": 0} if device != "cuda" else {"rtol": 1e-4, "atol": 1e-5}
 
 
-@pytest.mark.parametrize("kind", ["gan", "dcgan", "vae"])
+@pytest.mark.parametrize("kind", ["gan", "dcgan", "dcgan-ema", "vae"])
 def test_train_resume_and_evaluate_on_every_device(tmp_path: Path, device: str,
                                                    kind: str) -> None:
     whole = _train(kind, device, tmp_path / "whole", 2)
