@@ -147,6 +147,9 @@ def test_an_averaged_generator_is_trained_saved_resumed_and_scored(tmp_path: Pat
     G = build_models(ckpt)["generator"]
     np.testing.assert_array_equal(G.state_dict()["net.0.weight"].numpy(),
                                   averaged["module.net.0.weight"].numpy())
+    G = build_models(ckpt, averaged=False)["generator"]  # the generator as trained
+    np.testing.assert_array_equal(G.state_dict()["net.0.weight"].numpy(),
+                                  raw["net.0.weight"].numpy())
     plain = gan_run(tmp_path / "plain", 2)  # the same G steps without the average
     assert plain["epoch"]["d_loss"] == whole["epoch"]["d_loss"]
     assert not np.array_equal(plain["samples"][-1], whole["samples"][-1])  # sampled from it

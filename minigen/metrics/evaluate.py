@@ -120,7 +120,8 @@ def _per_epoch(history: dict[str, Any], classifier: DigitClassifier,
 
 def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, *,
                  n_samples: int = 1000, k: int = 1000, classifier: DigitClassifier | None = None,
-                 device: Any = "cpu", seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                 device: Any = "cpu", seed: int = 0, progress: bool = True,
+                 averaged: bool = True) -> dict[str, Any]:
     """Score a training run's checkpoints; write ``scores.md``, ``scores.json`` and
     ``scores_per_epoch.png`` into ``out`` (default ``RUN_DIR/evaluation``).
 
@@ -134,6 +135,8 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         checkpoint names; MNIST for runs that name none). A classifier trained on another
         data set than the one the run names is refused: its scores would mean nothing.
     device, seed : where to generate; the seed of the latent codes and of the floor's choice.
+    averaged : for a run that kept an average of G's weights (``train --ema``), score that
+        average (default) or, False, the generator as trained.
 
     Returns
     -------
@@ -158,11 +161,11 @@ def evaluate_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
                         f"minigen.metrics train-classifier --dataset {dataset})")
     result: dict[str, Any] = {"kind": kind, "run_dir": str(run_dir), "dataset": dataset,
                               "classifier": dict(classifier.meta), "checkpoints": [],
-                              "averaged_generator": bool(checkpoints[-1][2].get(
+                              "averaged_generator": averaged and bool(checkpoints[-1][2].get(
                                   "config", {}).get("averaged_generator"))}
     ref = real_reference(classifier, n_samples, seed)
     for i, (epoch, path, ckpt) in enumerate(checkpoints):
-        models = {name: m.to(device) for name, m in build_models(ckpt).items()}
+        models = {name: m.to(device) for name, m in build_models(ckpt, averaged).items()}
         images, value_range = generate(models, n_samples, seed)
         row = {"epoch": epoch, "path": str(path),
                **score_images(images, classifier, value_range=value_range, reference=ref,

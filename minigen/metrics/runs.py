@@ -25,11 +25,12 @@ def _strict_load(make: Any, state: dict[str, Any]) -> Any:
     return model
 
 
-def build_models(ckpt: dict[str, Any]) -> dict[str, Any]:
+def build_models(ckpt: dict[str, Any], averaged: bool = True) -> dict[str, Any]:
     """Rebuild a run's models from a training checkpoint, reading the architecture from the
     weights' shapes (FC GAN or DCGAN, hidden widths, dropout/BatchNorm layout, VAE latent size
     and posterior). Returns {"generator", "discriminator"} or {"vae"}, in eval mode; the
-    generator is the run's average of G's weights when it kept one (``train --ema``)."""
+    generator is the run's average of G's weights when it kept one (``train --ema``) unless
+    ``averaged`` is False."""
     states, config = ckpt["models"], ckpt.get("config", {})
     if ckpt["kind"] == "vae":
         state = states["vae"]
@@ -38,7 +39,7 @@ def build_models(ckpt: dict[str, Any]) -> dict[str, Any]:
         vae.load_state_dict(state)
         return {"vae": vae.eval()}
     g_state, d_state = states["generator"], states["discriminator"]
-    if "generator_ema" in states:  # trained with an average of G's weights: score that
+    if averaged and "generator_ema" in states:  # a run that kept an average of G's weights
         g_state = {k.removeprefix("module."): v for k, v in states["generator_ema"].items()
                    if k.startswith("module.")}
     latent = config.get("latent_dim") or g_state["net.0.weight"].shape[1]
