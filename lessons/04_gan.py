@@ -25,6 +25,7 @@ import minigen
 from minigen import optim
 from minigen.data import MNIST, DataLoader
 from minigen.models import discriminator_loss, gan, generator_loss
+from minigen.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from minigen.report import gan_figures
 from minigen.train import train_gan
 
@@ -128,6 +129,21 @@ def one_iteration(G, D, real, opt_g, opt_d, k: int = 1) -> dict[str, float]:
 # - `latent_grid.png` (Figure 9): $G$ along a bilinear walk between four random codes. A
 #   smooth morph means $G$ maps nearby codes to nearby images.
 
+# %% [markdown]
+# ## 6. Sampling from an average of G's weights
+#
+# The two networks never settle: each step of $G$ answers the current $D$, so $G$'s weights
+# keep circling the equilibrium instead of resting on it, and a snapshot of them carries the
+# last few steps' swing. An exponential moving average of the weights,
+# $w_{\text{ema}} \leftarrow 0.999\, w_{\text{ema}} + 0.001\, w$ after every step (about the
+# last thousand steps), sits nearer the centre of that circling. It changes nothing in
+# training: it is a second copy of $G$ that only watches (`optim.swa_utils.AveragedModel`,
+# PyTorch's name), and the samples come from it. `--ema 0.999` trains with one. Measured on
+# the bundled sample after 200 epochs (`benchmarks/results/quality_gan_ema.md`, three seeds):
+# the average's Fréchet distance is 43.8 against the trained $G$'s 72.3, its classifier score
+# 7.43 against 7.09, but its commonest digit holds 17.6 % of the samples against 15.0 %: it
+# sharpens the digits $G$ favours more than it evens them out.
+
 # %%
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Lesson 04: the fully connected GAN")
@@ -136,6 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default="runs/lesson04")
     parser.add_argument("--quick", action="store_true", help="a smoke run of seconds")
+    parser.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                        help="also keep an EMA of G's weights (e.g. 0.999) and sample it")
     args = parser.parse_args(argv)
     out = Path(args.out)
 
@@ -161,9 +179,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"one iteration by hand: {losses}")
 
     epochs = 1 if args.quick else args.epochs
+    average = None if args.ema is None else AveragedModel(
+        G, multi_avg_fn=get_ema_multi_avg_fn(args.ema))  # section 6
     history = train_gan(G, D, loader, epochs=epochs, out=out, seed=args.seed,
-                        progress=not args.quick)
-    gan_figures(G, out, args.seed)
+                        progress=not args.quick, generator_ema=average)
+    gan_figures(G if average is None else average.module, out, args.seed)
     e = history["epoch"]
     print(f"after {epochs} epochs: D loss {e['d_loss'][-1]:.3f}, G loss {e['g_loss'][-1]:.3f}, "
           f"D(x) {e['d_x'][-1]:.3f}, D(G(z)) {e['d_g_z'][-1]:.3f}; figures in {out}/")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import minigen
+
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 
 
@@ -72,6 +74,10 @@ def test_lesson04_gan(tmp_path: Path) -> None:
     assert len(result["history"]["epoch"]["d_loss"]) == 1
     for name in ("losses.png", "samples.gif", "latent_grid.png", "samples/epoch_001.png"):
         assert (tmp_path / name).is_file(), name
+    ema = run_lesson("04", tmp_path / "ema", "--ema", "0.99")  # section 6
+    assert ema["history"]["epoch"]["d_loss"] == result["history"]["epoch"]["d_loss"]
+    saved = minigen.load(tmp_path / "ema" / "checkpoint.npz")
+    assert saved["config"]["averaged_generator"] and "generator_ema" in saved["models"]
 
 
 @pytest.mark.lesson05
