@@ -68,6 +68,8 @@ Deliberate differences, checked as such (not failures):
   float64 for float64, but its backward uses the 2-D rule (identity, j // 2, float32), so its
   gradient is not that of its forward. minigen's is; those cases are compared against
   PyTorch's forward written as a gather (``nearest_1d_gather``).
+* ``random_split`` refuses negative lengths; PyTorch checks only that they add up (so
+  ``[1, -1, 0]`` of nothing passes there and makes odd slices).
 * ``AveragedModel(use_buffers=True)`` copies BatchNorm's integer step count from the model
   instead of averaging and truncating it as PyTorch does.
 * Not covered (minigen lacks them): ``groups`` != 1 in convolutions, ``padding_mode``,

@@ -209,6 +209,14 @@ def check_grad_modes(rec: Record, rng: np.random.Generator, n: int) -> None:
     rec.expect(check, theirs == [None, None], "set_grad_enabled(1) accepted")
 
 
+def _refused(call: Any) -> bool:
+    try:
+        call()
+    except (ValueError, TypeError):
+        return True
+    return False
+
+
 def check_random_split(rec: Record, rng: np.random.Generator, n: int) -> None:
     """Split sizes for counts and fractions (PyTorch's rounding rule), partitions, and
     refusals of the same lengths."""
@@ -230,6 +238,10 @@ def check_random_split(rec: Record, rng: np.random.Generator, n: int) -> None:
             if rng.random() < 0.5:
                 lengths = [abs(v) / (size + 1) for v in lengths]
         rec.case(check)
+        if any(v < 0 for v in lengths):  # deliberate: refused here; PyTorch checks only the
+            rec.expect(check, _refused(lambda: random_split(range(size), lengths)),  # sum
+                       f"{size} samples, negative lengths {lengths}: minigen accepts")
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # (empty splits warn, in both)
             ours, peer = rec.same_refusal(
