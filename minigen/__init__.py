@@ -53,6 +53,11 @@ from minigen.creation import (
     logspace,
     ones,
     ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigen.creation_random import (
     rand,
     rand_like,
     randint,
@@ -60,9 +65,6 @@ from minigen.creation import (
     randn,
     randn_like,
     randperm,
-    tensor,
-    zeros,
-    zeros_like,
 )
 from minigen.comparison import (  # noqa: E402  (minigen.eq(a, b) etc., as torch.eq)
     eq,

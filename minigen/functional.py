@@ -18,7 +18,7 @@ tensor([0., 2.])
 
 from __future__ import annotations
 
-from minigen.creation import randn
+from minigen.creation_random import randn
 from minigen.ops import (  # noqa: F401  (re-exported)
     adaptive_avg_pool2d,
     avg_pool2d,

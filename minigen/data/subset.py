@@ -26,7 +26,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.backend import Generator
-from minigen.creation import permutation
+from minigen.creation_random import permutation
 from minigen.errors import DataError
 
 
