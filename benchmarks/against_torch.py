@@ -31,6 +31,8 @@ reparameterisation) is compared statistically. Seven files:
   (its docstring lists their deliberate differences);
 * ``against_torch_ordering.py``: flip, roll, repeat, index_select, cumsum, prod, sort,
   argsort, topk, norm, sign / round / floor / ceil, reciprocal, rsqrt;
+* ``against_torch_similarity.py``: normalize, cosine_similarity / CosineSimilarity, kl_div /
+  KLDivLoss, bmm;
 * ``against_torch_harness.py``: the results table and the forward-and-backward comparison.
 
 Deliberate differences, checked as such (not failures):
@@ -97,6 +99,7 @@ import against_torch_inplace as inplace
 import against_torch_ordering as ordering
 import against_torch_pooling as pooling
 import against_torch_resample as resample
+import against_torch_similarity as similarity
 import numpy as np
 from against_torch_harness import (
     Record,
@@ -321,10 +324,11 @@ def run_checks(rec: Record, rng: np.random.Generator, n: int) -> None:
     for dtype in ("float64", "float32"):
         rec.dtype = dtype
         checks = (CHECKS + functional.CHECKS + api.CHECKS + pooling.CHECKS + inplace.CHECKS
-                  + creation.CHECKS + resample.CHECKS + extra_nn.CHECKS + ordering.CHECKS)
+                  + creation.CHECKS + resample.CHECKS + extra_nn.CHECKS + ordering.CHECKS
+                  + similarity.CHECKS)
         if dtype == "float64":
             checks += (FLOAT64_ONLY + api.FLOAT64_ONLY + pooling.FLOAT64_ONLY
-                       + creation.FLOAT64_ONLY + resample.FLOAT64_ONLY)
+                       + creation.FLOAT64_ONLY + resample.FLOAT64_ONLY + similarity.FLOAT64_ONLY)
         for check in checks:
             started = time.perf_counter()
             try:

@@ -49,6 +49,7 @@ from minigen.ops import (  # noqa: F401  (re-exported)
 from minigen.ops.layer_norm import layer_norm  # noqa: F401  (re-exported)
 from minigen.ops.padding import pad  # noqa: F401  (re-exported)
 from minigen.ops.regression_losses import l1_loss, smooth_l1_loss  # noqa: F401
+from minigen.ops.similarity import cosine_similarity, kl_div, normalize  # noqa: F401
 from minigen.ops.smooth_activations import elu, gelu, silu  # noqa: F401  (re-exported)
 from minigen.tensor import Tensor
 
@@ -59,6 +60,7 @@ __all__ = [
     "one_hot", "relu", "reparameterize", "sigmoid", "softmax", "softplus", "tanh",
     "adaptive_avg_pool2d", "embedding", "interpolate", "pad",
     "elu", "gelu", "l1_loss", "layer_norm", "silu", "smooth_l1_loss",
+    "cosine_similarity", "kl_div", "normalize",
 ]
 
 logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)

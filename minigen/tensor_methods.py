@@ -104,6 +104,9 @@ class TensorMethods:
     def matmul(self, other: Tensor) -> Tensor:
         return minigen.ops.matmul(self, other)
 
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return minigen.ops.bmm(self, mat2)
+
     def reshape(self, *shape: Any) -> Tensor:
         return minigen.ops.reshape(self, shape_args(shape))
 

@@ -809,6 +809,34 @@ def test_layer_norm(data: Any) -> None:
         assert got.shape == x.shape and got.dtype == x.dtype
 
 
+@given(data=st.data())
+def test_similarity(data: Any) -> None:
+    """normalize, cosine_similarity, kl_div (not 'mean': it warns, as PyTorch) and bmm on any
+    arrays: refused deliberately, or the broadcast shape."""
+    a, b = data.draw(arrays()), data.draw(arrays())
+    ta, tb = to_tensor(a, "cpu"), to_tensor(b, "cpu")
+    dim = data.draw(st.sampled_from([0, 1, -1, 5, None]))
+    got = call(ops.normalize, ta, dim=dim)
+    if got is not None:
+        assert got.shape == a.shape and got.dtype == ta.dtype
+    got = call(ops.cosine_similarity, ta, tb, dim=dim)
+    want = reference(np.broadcast_shapes, a.shape, b.shape)
+    if isinstance(want, Exception):
+        assert got is None
+    elif got is not None:
+        assert got.shape == tuple(np.delete(np.asarray(tuple(want)), dim % len(want)))
+    reduction = data.draw(st.sampled_from(["batchmean", "sum", "none", "avg", None]))
+    got = call(ops.kl_div, ta, tb, reduction=reduction,
+               log_target=data.draw(st.sampled_from([False, True, 1])))
+    if isinstance(want, Exception) or reduction not in ("batchmean", "sum", "none"):
+        assert got is None
+    elif got is not None:
+        assert got.shape == (tuple(want) if reduction == "none" else ())
+    got = call(ops.bmm, ta, tb)
+    if got is not None:
+        assert a.ndim == b.ndim == 3 and got.shape == a.shape[:2] + b.shape[2:]
+
+
 def test_every_public_op_is_fuzzed() -> None:
     fuzzed = (set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(LOSSES) | {"argmax", "argmin",
         "where", "clamp", "softmax", "log_softmax", "reshape", "permute", "transpose",
@@ -819,5 +847,5 @@ def test_every_public_op_is_fuzzed() -> None:
         "pool2d_output_size", "cross_entropy", "nll_loss", "one_hot", "setitem", "split",
         "chunk", "unbind", "gather", "masked_fill", "all", "any",
         "embedding", "interpolate", "adaptive_avg_pool2d", "inplace", "gelu", "layer_norm",
-        *ORDERING})
+        "normalize", "cosine_similarity", "kl_div", "bmm", *ORDERING})
     assert set(ops.__all__) <= fuzzed, sorted(set(ops.__all__) - fuzzed)

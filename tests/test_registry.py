@@ -28,7 +28,7 @@ FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                      "activations", "losses", "classification", "assignment", "pooling",
                      "selection", "logic", "embedding", "padding", "resample",
                      "smooth_activations", "layer_norm", "regression_losses", "ordering",
-                     "numeric")}
+                     "numeric", "similarity")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 
 

@@ -23,11 +23,12 @@ from minigen.nn.activation import (
 )
 from minigen.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
-from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
+from minigen.nn.layers import CosineSimilarity, Dropout, Flatten, Identity, Linear, Unflatten
 from minigen.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -57,4 +58,5 @@ __all__ = [
     "ParameterList", "ReflectionPad2d", "ReplicationPad2d", "Upsample", "ZeroPad2d",
     "functional", "init", "utils",
     "ELU", "GELU", "L1Loss", "LayerNorm", "SiLU", "SmoothL1Loss",
+    "CosineSimilarity", "KLDivLoss",
 ]

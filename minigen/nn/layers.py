@@ -1,4 +1,5 @@
-"""Linear, Dropout, Flatten, Unflatten and Identity: the fully connected building blocks.
+"""Linear, Dropout, Flatten, Unflatten and Identity: the fully connected building blocks;
+also CosineSimilarity.
 
 Each layer checks its input's shape before calling its op, so a mistake is reported in the
 layer's terms ("flatten it first"), not as a matrix-product mismatch deep inside.
@@ -132,3 +133,16 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class CosineSimilarity(Module):
+    """The cosine similarity of two inputs along ``dim`` (see
+    :func:`minigen.functional.cosine_similarity`); no parameters."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return ops.cosine_similarity(x1, x2, self.dim, self.eps)

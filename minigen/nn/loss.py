@@ -1,5 +1,6 @@
 """Loss modules: ``loss_fn = BCEWithLogitsLoss(); loss = loss_fn(logits, targets)``; also
-the regression losses MSELoss, L1Loss and SmoothL1Loss (``nn.SmoothL1Loss(beta=0.5)``).
+the regression losses MSELoss, L1Loss and SmoothL1Loss (``nn.SmoothL1Loss(beta=0.5)``), and
+KLDivLoss.
 
 Prefer :class:`BCEWithLogitsLoss` on logits to :class:`BCELoss` after a Sigmoid: it computes
 ``max(x, 0) - x*y + log1p(exp(-|x|))``, which never overflows and never takes log(0).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from minigen import ops
 from minigen.nn.module import Module
 from minigen.ops.losses import REDUCTIONS
+from minigen.ops.similarity import KL_REDUCTIONS
 from minigen.tensor import Tensor
 
 
@@ -58,6 +60,21 @@ class MSELoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return ops.mse_loss(input, target, self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """The KL divergence of ``target`` from log-probabilities ``input`` (see
+    :func:`minigen.functional.kl_div`); ``reduction='batchmean'`` is the true KL per sample."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        Module.__init__(self)
+        if reduction not in KL_REDUCTIONS:
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.kl_div(input, target, self.reduction, self.log_target)
 
 
 class NLLLoss(_Loss):

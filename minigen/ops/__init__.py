@@ -96,6 +96,7 @@ from minigen.ops.shape import (
     transpose,
     unsqueeze,
 )
+from minigen.ops.similarity import bmm, cosine_similarity, kl_div, normalize
 from minigen.ops.smooth_activations import elu, gelu, silu
 
 __all__ = [
@@ -116,4 +117,5 @@ __all__ = [
     "argsort", "ceil", "cumsum", "flip", "floor", "index_select", "norm", "prod", "reciprocal",
     "repeat", "roll", "round", "rsqrt", "sign", "sort", "topk",
     "gelu", "elu", "silu", "layer_norm", "l1_loss", "smooth_l1_loss",
+    "bmm", "cosine_similarity", "kl_div", "normalize",
 ]
