@@ -191,13 +191,14 @@ JUNK = [0, -1, 1.5, (2, 0), (1, 2, 3), (2,), None]
 
 
 def crops_to_nothing(mode: str, shape: tuple[int, ...], pads: tuple[int, ...]) -> bool:
-    """Reflect or replicate pads that crop some axis to size 0 exactly: minigen refuses them
+    """Reflect or replicate pads that crop some axis to size 0 or below: minigen refuses them
     (every padded axis keeps at least one position); PyTorch 2.13 refuses them with 2 pads, and
     with 4 when H and W both empty, but returns an empty tensor ((3, 4, 3) by (-1, -2, 2, 0):
-    (3, 6, 0)) when only one of them does."""
+    (3, 6, 0)) when only one of them does, and on an empty batch even a negative size ((0, 2,
+    1, 2) by (1, -1, -2, -4): (0, 2, -5, 2))."""
     if mode not in ("reflect", "replicate") or len(pads) % 2 or len(pads) // 2 > len(shape):
         return False
-    return any(shape[-1 - i] + pads[2 * i] + pads[2 * i + 1] == 0 and pads[2 * i: 2 * i + 2]
+    return any(shape[-1 - i] + pads[2 * i] + pads[2 * i + 1] <= 0 and pads[2 * i: 2 * i + 2]
                != (0, 0) for i in range(len(pads) // 2))
 
 

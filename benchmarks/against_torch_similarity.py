@@ -4,12 +4,13 @@ torch.bmm / Tensor.bmm against PyTorch: values and gradients over random shapes,
 arguments; then the refusals (bmm's ranks and sizes, unknown reductions, shapes that do not
 broadcast).
 
-Deliberate differences, not compared: at an exactly zero vector (or, for cosine_similarity, a
-norm below ``eps``) the gradients differ (PyTorch passes it through the clamp; minigen's
-``norm`` gives NaN at 0); kl_div's gradient in ``target`` where the target is 0 (PyTorch NaN,
-minigen 0). Random normal inputs never hit these. PyTorch's deprecated
-``reduction='elementwise_mean'`` (read as 'mean', with a warning) is refused, as by minigen's
-other losses, and not drawn.
+Deliberate differences, not compared: at an exactly zero vector with p other than 1 and 2
+(or, for cosine_similarity, a nonzero norm below ``eps``) the gradients differ (PyTorch
+passes it through the clamp; minigen's ``norm`` gives NaN at 0 for those p; for p = 2 both
+give the same, checked in tests/test_ops_ordering.py); kl_div's gradient in ``target``
+where the target is 0 (PyTorch NaN, minigen 0). Random normal inputs never hit these.
+PyTorch's deprecated ``reduction='elementwise_mean'`` (read as 'mean', with a warning) is
+refused, as by minigen's other losses, and not drawn.
 """
 
 # ruff: noqa: B023  (each lambda made in a loop here is called at once, in its iteration)

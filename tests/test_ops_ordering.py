@@ -17,7 +17,7 @@ from minigen.errors import DTypeError, ShapeError
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host
 
-COVERED_OPS = {"Flip", "Roll", "Cumsum", "Prod", "Rounding", "NuclearNorm"}
+COVERED_OPS = {"Flip", "Roll", "Cumsum", "Prod", "Rounding", "NuclearNorm", "Norm2"}
 COVERED_FUNCTIONS = {"flip", "roll", "repeat", "index_select", "cumsum", "prod", "sign",
                      "round", "floor", "ceil", "reciprocal", "rsqrt", "norm", "sort",
                      "argsort", "topk"}
@@ -178,6 +178,18 @@ def test_norm(device, p, data):
 
     out = x.norm(p, dim, keep)
     check_op(lambda t: minigen.norm(t, p, dim, keep), [x], reference, out.grad_fn)
+
+
+def test_the_2_norm_of_a_zero_vector_has_gradient_0(device):
+    """As PyTorch's: x / |x| is 0 / 0 there; NaN would spread through normalize and
+    cosine_similarity into every weight. Other rows keep x / |x|."""
+    x = minigen.tensor([[0.0, 0.0], [3.0, 4.0]], dtype="float64", device=device,
+                       requires_grad=True)
+    minigen.norm(x, 2, 1).sum().backward()
+    np.testing.assert_allclose(host(x.grad), [[0.0, 0.0], [0.6, 0.8]])
+    y = minigen.zeros(3, requires_grad=True, device=device)
+    minigen.nn.functional.normalize(y, dim=0).sum().backward()
+    assert np.isfinite(host(y.grad)).all()
 
 
 @given(data=st.data())

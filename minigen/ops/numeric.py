@@ -175,6 +175,32 @@ class NuclearNorm(Function):
         return xp.permute_dims(g, inverse)
 
 
+class Norm2(Function):
+    """The 2-norm ``sqrt(sum x**2)`` over ``axes`` (None: all). Its gradient ``x / norm`` is
+    taken as 0 where the norm is 0, as PyTorch's (the formula gives 0 / 0 there): a zero row
+    through ``normalize`` or ``cosine_similarity`` must not turn a model's gradients NaN."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, axes: tuple[int, ...] | None, keepdim: bool) -> Array:
+        xp = backend.namespace(a)
+        kept = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=True))
+        ctx.save_for_backward(a, kept)
+        if keepdim:
+            return kept
+        return xp.reshape(kept, tuple(n for i, n in enumerate(a.shape)
+                                      if axes is not None and i not in axes))
+
+    @staticmethod
+    def backward(ctx: Context, grad_out: Array) -> Array:
+        a, kept = ctx.saved_arrays
+        xp = backend.namespace(a)
+        grad = xp.reshape(grad_out, kept.shape)
+        zero = kept == 0
+        scale = xp.where(zero, xp.zeros_like(kept), grad / xp.where(zero, xp.ones_like(kept),
+                                                                    kept))
+        return a * scale
+
+
 def norm(a: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The ``p``-norm of ``a`` over ``dim`` (None or (): all elements; an int or a tuple), by
     PyTorch 2.13's ``torch.norm`` rule:
@@ -189,8 +215,10 @@ def norm(a: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
       (``dim=None`` means a 2-d tensor's two), refused otherwise, as in PyTorch;
     * any other string is refused. A bool ``p`` is refused (PyTorch reads True as 1).
 
-    Made of reductions, so its gradient is theirs (at a zero vector the 2-norm's is NaN,
-    where PyTorch gives 0); the nuclear norm's is ``U @ Vh`` of the SVD."""
+    The 2-norm is one op (:class:`Norm2`), whose gradient at a zero vector is 0 as PyTorch's;
+    the other orders are made of reductions, so their gradient is theirs (NaN at a zero vector
+    for finite p other than 1 and 2, where PyTorch gives 0); the nuclear norm's is ``U @ Vh``
+    of the SVD."""
     check_tensor(a, "norm")
     check_floating(a, "norm")
     if not isinstance(keepdim, bool):
@@ -232,5 +260,5 @@ def norm(a: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
     if p == 1:
         return sum(abs(a), dim, keepdim)
     if p == 2:
-        return sqrt(sum(a * a, dim, keepdim))
+        return Norm2.apply(a, axes, keepdim)
     return pow(sum(pow(abs(a), float(p)), dim, keepdim), 1.0 / p)

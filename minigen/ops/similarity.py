@@ -25,9 +25,9 @@ KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim, keepdim=True), eps)``, as PyTorch's
-    ``F.normalize``: each slice along ``dim`` scaled to ``p``-norm 1 (a zero slice stays 0).
-    One difference: at an exactly zero slice the gradient is NaN (``norm``'s), where PyTorch's
-    is ``1/eps``."""
+    ``F.normalize``: each slice along ``dim`` scaled to ``p``-norm 1 (a zero slice stays 0,
+    with gradient ``1/eps`` as PyTorch's for p = 2; for other finite p other than 1 it is
+    NaN there, from ``norm``)."""
     check_tensor(input, "normalize")
     check_floating(input, "normalize")
     denom = clamp(norm(input, p, dim, keepdim=True), min=eps)
