@@ -9,6 +9,7 @@ runs, by which time the package is loaded.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,44 +20,71 @@ if TYPE_CHECKING:
     from minigen.tensor import Tensor
 
 
+def numpy_names(fn: Any) -> Any:
+    """Also accept NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as
+    PyTorch's reductions do (``x.sum(axis=1, keepdims=True)``); both spellings at once is a
+    TypeError."""
+    @functools.wraps(fn)
+    def with_numpy_names(*args: Any, **kwargs: Any) -> Any:
+        for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}: give {name}= or {numpy_name}= (NumPy's "
+                                    "name for it), not both")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    return with_numpy_names
+
+
 class TensorMethods:
     """The methods that forward to :mod:`minigen.ops` (a mixin of :class:`Tensor`)."""
 
     __slots__ = ()
 
+    @numpy_names
     def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.sum(self, dim, keepdim)
 
+    @numpy_names
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.mean(self, dim, keepdim)
 
+    @numpy_names
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
         return minigen.ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
         return minigen.ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """The largest value, or over one ``dim`` the pair (values, indices), as PyTorch."""
         return minigen.ops.max(self, dim, keepdim)
 
+    @numpy_names
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         return minigen.ops.min(self, dim, keepdim)
 
+    @numpy_names
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.amax(self, dim, keepdim)
 
+    @numpy_names
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.amin(self, dim, keepdim)
 
+    @numpy_names
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return minigen.ops.logsumexp(self, dim, keepdim)
 
+    @numpy_names
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.argmax(self, dim, keepdim)
 
+    @numpy_names
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.argmin(self, dim, keepdim)
 
@@ -95,9 +123,11 @@ class TensorMethods:
     def tanh(self) -> Tensor:
         return minigen.ops.tanh(self)
 
+    @numpy_names
     def softmax(self, dim: int) -> Tensor:
         return minigen.ops.softmax(self, dim)
 
+    @numpy_names
     def log_softmax(self, dim: int) -> Tensor:
         return minigen.ops.log_softmax(self, dim)
 
@@ -161,9 +191,11 @@ class TensorMethods:
     def isfinite(self) -> Tensor:
         return minigen.ops.isfinite(self)
 
+    @numpy_names
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.all(self, dim, keepdim)
 
+    @numpy_names
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.any(self, dim, keepdim)
 
@@ -191,9 +223,11 @@ class TensorMethods:
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         return minigen.ops.index_select(self, dim, index)
 
+    @numpy_names
     def cumsum(self, dim: int) -> Tensor:
         return minigen.ops.cumsum(self, dim)
 
+    @numpy_names
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return minigen.ops.prod(self, dim, keepdim)
 
@@ -248,4 +282,3 @@ def new_shape(shape: Sequence[Any], what: str) -> tuple[int, ...]:
     if any(size < 0 for size in sizes):
         raise ValueError(f"{what} got a negative size in {sizes}")
     return sizes
-

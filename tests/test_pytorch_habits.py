@@ -9,6 +9,7 @@ import pytest
 
 import minigen
 from minigen import nn
+from tests.opcheck import host
 
 
 def test_tensor_copies_and_from_numpy_shares():
@@ -48,3 +49,23 @@ def test_max_of_two_tensors_names_maximum():
         minigen.max(a, b)
     with pytest.raises(TypeError, match=r"minigen\.minimum\(a, b\)"):
         a.min(b)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "amin", "logsumexp",
+                                  "argmax", "argmin", "prod", "all", "any", "max", "min",
+                                  "cumsum", "softmax", "log_softmax"])
+def test_numpy_names_axis_and_keepdims(device, name):
+    """x.sum(axis=1, keepdims=True) works, as in PyTorch (which takes NumPy's names for dim
+    and keepdim), as method and function; both spellings at once is refused."""
+    x = minigen.tensor(np.arange(1.0, 13.0).reshape(3, 4) / 7, device=device)
+    if name in ("all", "any"):
+        x = x > 0.8
+    keeps = name not in ("cumsum", "softmax", "log_softmax")
+    extra = {"keepdims": True} if keeps else {}
+    want = getattr(x, name)(dim=1, **({"keepdim": True} if keeps else {}))
+    for got in (getattr(x, name)(axis=1, **extra), getattr(minigen, name)(x, axis=1, **extra)):
+        for a, b in zip(want if isinstance(want, tuple) else (want,),
+                        got if isinstance(got, tuple) else (got,)):
+            np.testing.assert_array_equal(host(a), host(b))
+    with pytest.raises(TypeError, match="not both"):
+        getattr(x, name)(dim=1, axis=1)

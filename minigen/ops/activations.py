@@ -11,6 +11,7 @@ from minigen.backend import Array
 from minigen.errors import ShapeError
 from minigen.ops._common import check_floating, single_axis
 from minigen.tensor import Tensor
+from minigen.tensor_methods import numpy_names
 
 
 def _sigmoid(x: Array) -> Array:
@@ -234,12 +235,14 @@ def log_sigmoid(x: Tensor) -> Tensor:
     return LogSigmoid.apply(x)
 
 
+@numpy_names
 def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``."""
     check_floating(x, "softmax")
     return Softmax.apply(x, _softmax_axis(x, dim, "softmax"))
 
 
+@numpy_names
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """x - logsumexp(x) along ``dim``."""
     check_floating(x, "log_softmax")

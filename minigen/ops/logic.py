@@ -9,6 +9,7 @@ from typing import Any
 from minigen import backend
 from minigen.ops._common import check_tensor, normalize_axes
 from minigen.tensor import Tensor
+from minigen.tensor_methods import numpy_names
 
 
 def _per_element(a: Tensor, op: str, otherwise: bool) -> Tensor:
@@ -40,11 +41,13 @@ def _reduce(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
     return Tensor._make(xp.asarray(getattr(xp, op)(data, axis=axes, keepdims=keepdim)))
 
 
+@numpy_names
 def all(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (over ``dim``, or all of them) is True (nonzero)."""
     return _reduce(a, dim, keepdim, "all")
 
 
+@numpy_names
 def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether some element (over ``dim``, or all of them) is True (nonzero)."""
     return _reduce(a, dim, keepdim, "any")

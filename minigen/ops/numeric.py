@@ -29,6 +29,7 @@ from minigen.ops.elementwise import abs, sqrt
 from minigen.ops.reductions import amax, amin, sum
 from minigen.ops.shape import reshape
 from minigen.tensor import Tensor
+from minigen.tensor_methods import numpy_names
 
 
 class Cumsum(Function):
@@ -44,6 +45,7 @@ class Cumsum(Function):
                        axis=ctx.axis)
 
 
+@numpy_names
 def cumsum(a: Tensor, dim: int) -> Tensor:
     """Running sums along ``dim``: ``out[i] = a[0] + ... + a[i]``."""
     check_tensor(a, "cumsum")
@@ -82,6 +84,7 @@ class Prod(Function):
         return grad * local
 
 
+@numpy_names
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The product of all elements, or over one ``dim`` (an int, as PyTorch's)."""
     check_tensor(a, "prod")

@@ -28,6 +28,7 @@ from minigen.ops._common import (
     single_axis,
 )
 from minigen.tensor import Tensor
+from minigen.tensor_methods import numpy_names
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
@@ -197,6 +198,7 @@ def _axes(a: Tensor, dim: Any, keepdim: Any, op: str,
     return axes
 
 
+@numpy_names
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (an int, a tuple, or None for all); the sum of nothing is 0, and the
     sum of a bool tensor counts its True values (as int64, as in PyTorch)."""
@@ -206,6 +208,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Sum.apply(a, axes, keepdim)
 
 
+@numpy_names
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     check_floating(a, "mean")
     return Mean.apply(a, _axes(a, dim, keepdim, "mean"), keepdim)
@@ -219,6 +222,7 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+@numpy_names
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (an int, a tuple, or None for all); tied maxima share
     the gradient evenly."""
@@ -226,6 +230,7 @@ def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Max.apply(a, _axes(a, dim, keepdim, "amax"), keepdim, 1)
 
 
+@numpy_names
 def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The smallest values over ``dim``; tied minima share the gradient evenly."""
     check_numeric(a, "amin")
@@ -250,6 +255,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, sign: int) -> Any:
     return ValuesIndices(values, Tensor._make(indices))
 
 
+@numpy_names
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The largest value (``dim=None``), or over one ``dim`` the pair ``(values, indices)``,
     as in PyTorch; the gradient goes to the element returned (the first of a tie). Over a
@@ -258,6 +264,7 @@ def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return _extreme(a, dim, keepdim, 1)
 
 
+@numpy_names
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The smallest value, or over one ``dim`` the pair ``(values, indices)``: see max."""
     _not_elementwise(dim, "min", "minimum")
@@ -286,12 +293,14 @@ def _arg(a: Tensor, dim: Any, keepdim: bool, sign: int) -> Tensor:
     return Tensor._make(find(a.data, axis=single_axis(dim, a.ndim, op), keepdims=keepdim))
 
 
+@numpy_names
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest value (in the flattened tensor when ``dim`` is None), the
     first of a tie; an int64 tensor outside the graph."""
     return _arg(a, dim, keepdim, 1)
 
 
+@numpy_names
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest value: see argmax."""
     return _arg(a, dim, keepdim, -1)
@@ -309,6 +318,7 @@ def _correction(unbiased: Any, correction: Any, op: str) -> int:
     return correction
 
 
+@numpy_names
 def var(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
     """Variance; unbiased (divided by n - 1) unless ``unbiased=False`` or ``correction=0``,
@@ -318,6 +328,7 @@ def var(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     return Var.apply(a, _axes(a, dim, keepdim, "var"), keepdim, correction)
 
 
+@numpy_names
 def std(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
     """Standard deviation, ``sqrt(var)``, with var's arguments (unbiased by default)."""
@@ -326,6 +337,7 @@ def std(a: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     return Std.apply(a, _axes(a, dim, keepdim, "std"), keepdim, correction)
 
 
+@numpy_names
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(a)))`` over ``dim``, computed without overflow."""
     check_floating(a, "logsumexp")
