@@ -20,7 +20,14 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from against_torch_harness import Record, compare_module, forward_backward, normal, randomise
+from against_torch_harness import (
+    Record,
+    compare_module,
+    forward_backward,
+    normal,
+    random_shape,
+    randomise,
+)
 
 import minigen
 import minigen.functional as F
@@ -34,10 +41,6 @@ except ImportError:  # against_torch.main() says how to install it
     torch = None
 
 
-def _shape(rng: np.random.Generator) -> tuple[int, ...]:
-    return tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 4))))
-
-
 def check_activations(rec: Record, rng: np.random.Generator, n: int) -> None:
     """The functions (every argument), the modules' repr and defaults, the edge values."""
     cases = [("F.gelu", lambda m: F.gelu(m), lambda t: tF.gelu(t)),
@@ -48,7 +51,8 @@ def check_activations(rec: Record, rng: np.random.Generator, n: int) -> None:
         alpha = float(rng.choice([1.0, 0.5, 2.0, -0.3]))
         for name, mine, theirs in cases + [("F.elu", lambda m: F.elu(m, alpha),
                                             lambda t: tF.elu(t, alpha))]:
-            x = normal(rng, rec.dtype, *_shape(rng), scale=float(rng.choice([1.0, 4.0])))
+            shape = random_shape(rng, 1, 3)
+            x = normal(rng, rec.dtype, *shape, scale=float(rng.choice([1.0, 4.0])))
             forward_backward(rec, name, mine, theirs, [x], rng, label=f"{x.shape}")
     edges = np.array([-np.inf, np.inf, np.nan, -1e30, 1e30, -40.0, -9.0, 0.0, 5.0],
                      dtype=rec.dtype)
@@ -70,7 +74,7 @@ def check_activations(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 def check_layer_norm(rec: Record, rng: np.random.Generator, n: int) -> None:
     for _ in range(n):
-        shape = _shape(rng)
+        shape = random_shape(rng, 1, 3)
         k = int(rng.integers(1, len(shape) + 1))
         norm = shape[len(shape) - k:]
         eps = float(rng.choice([1e-5, 1e-3, 0.5]))
@@ -122,7 +126,7 @@ def check_layer_norm(rec: Record, rng: np.random.Generator, n: int) -> None:
 
 def check_regression_losses(rec: Record, rng: np.random.Generator, n: int) -> None:
     for _ in range(n):
-        shape = _shape(rng)
+        shape = random_shape(rng, 1, 3)
         target_shape = shape if rng.random() < 0.7 else shape[1:]
         x, y = normal(rng, rec.dtype, *shape), normal(rng, rec.dtype, *target_shape)
         # ties (x == y), L1's kink, compared too: both give the gradient 0 there

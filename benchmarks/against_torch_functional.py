@@ -15,7 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from against_torch_harness import Record, as_numpy, forward_backward, normal, to_torch_dtype
+from against_torch_harness import (
+    Record,
+    as_numpy,
+    forward_backward,
+    normal,
+    random_shape,
+    to_torch_dtype,
+)
 
 import minigen
 import minigen.functional as F
@@ -219,7 +226,7 @@ def check_gaussian_kl(rec: Record, rng: np.random.Generator, n: int) -> None:
     from torch.distributions import Normal, kl_divergence
 
     for _ in range(n):
-        shape = tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+        shape = random_shape(rng, 1, 3)
         mu, logvar = normal(rng, rec.dtype, *shape, scale=2), normal(rng, rec.dtype, *shape)
         for r in ("sum", "mean", "none"):
             def theirs(m: Any, lv: Any, r: str = r) -> Any:
@@ -288,10 +295,6 @@ def same_values(rec: Record, check: str, lines: list[str], arrays: dict[str, np.
         rec.close(check, line, ours, theirs)
         rec.expect(check, ours.dtype.name == str(theirs.dtype).removeprefix("torch."),
                    f"{line}: dtype {ours.dtype} against {theirs.dtype}")
-
-
-def random_shape(rng: np.random.Generator, low: int = 1, high: int = 4) -> tuple[int, ...]:
-    return tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(low, high + 1))))
 
 
 def distinct(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -160,6 +160,11 @@ def compare_module(rec: Record, check: str, mine: Any, theirs: Any, x: np.ndarra
                      label=label or f"{mine!r} on {x.shape}", truth=truth)
 
 
+def random_shape(rng: np.random.Generator, low: int = 1, high: int = 4) -> tuple[int, ...]:
+    """``low`` to ``high`` dimensions, each of size 1 to 4."""
+    return tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(low, high + 1))))
+
+
 def normal(rng: np.random.Generator, dtype: str, *shape: int, scale: float = 1.0) -> np.ndarray:
     return (rng.standard_normal(shape) * scale).astype(dtype)
 

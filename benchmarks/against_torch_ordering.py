@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
-from against_torch_harness import Record, forward_backward, normal
+from against_torch_harness import Record, forward_backward, normal, random_shape
 
 import minigen
 import minigen.ops as O
@@ -25,10 +25,6 @@ try:
     import torch
 except ImportError:  # against_torch.main() says how to install it
     torch = None
-
-
-def _shape(rng: np.random.Generator, min_dims: int = 1) -> tuple[int, ...]:
-    return tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(min_dims, 4))))
 
 
 def _dims(rng: np.random.Generator, ndim: int) -> tuple[int, ...]:
@@ -40,7 +36,7 @@ def _dims(rng: np.random.Generator, ndim: int) -> tuple[int, ...]:
 def check_reordering(rec: Record, rng: np.random.Generator, n: int) -> None:
     """flip, roll, repeat, index_select, cumsum and prod, functions and methods."""
     for _ in range(n):
-        shape = _shape(rng)
+        shape = random_shape(rng, 1, 3)
         nd = len(shape)
         x = normal(rng, rec.dtype, *shape)
         dims = _dims(rng, nd)
@@ -75,7 +71,7 @@ def check_reordering(rec: Record, rng: np.random.Generator, n: int) -> None:
 def check_sorting(rec: Record, rng: np.random.Generator, n: int) -> None:
     """sort, argsort, topk: values and their gradients, and the same int64 indices."""
     for _ in range(n):
-        shape = _shape(rng)
+        shape = random_shape(rng, 1, 3)
         nd = len(shape)
         x = normal(rng, rec.dtype, *shape)
         dim = int(rng.integers(-nd, nd))
@@ -107,7 +103,7 @@ def check_norm_and_steps(rec: Record, rng: np.random.Generator, n: int) -> None:
     refuse it); 'nuc' over exactly two. Refusals must agree (``same_refusal``); accepted
     cases compare values and gradients. The steps and reciprocals, values and gradients."""
     for _ in range(n):
-        shape = _shape(rng, min_dims=0)
+        shape = random_shape(rng, 0, 3)
         nd = len(shape)
         x = normal(rng, rec.dtype, *shape)
         for p in (1, 2, 3, 0.5, 0, -1, math.inf, -math.inf, "fro", "nuc"):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from against_torch_harness import Record, forward_backward, normal
+from against_torch_harness import Record, forward_backward, normal, random_shape
 
 import minigen
 import minigen.nn.functional as F
@@ -34,13 +34,9 @@ except ImportError:  # against_torch.main() says how to install it
     torch = None
 
 
-def _shape(rng: np.random.Generator) -> tuple[int, ...]:
-    return tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 4))))
-
-
 def check_similarity(rec: Record, rng: np.random.Generator, n: int) -> None:
     for _ in range(n):
-        shape = _shape(rng)
+        shape = random_shape(rng, 1, 3)
         dim = int(rng.integers(-len(shape), len(shape)))
         p = [2.0, 1.0, 3.0][int(rng.integers(3))]
         label = f"{shape} dim={dim}"
