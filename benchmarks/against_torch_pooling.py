@@ -24,8 +24,8 @@ import numpy as np
 from against_torch_harness import Record, compare_module, forward_backward, normal
 
 import minigen
-import minigen.ops.pooling as P
-from minigen.nn import pooling as layers
+import minigen.extras.pooling as P
+from minigen.extras import nn_pooling as layers
 
 try:
     import torch

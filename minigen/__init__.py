@@ -5,6 +5,9 @@
 >>> (x * x).sum().backward()   # x.grad == 2 * x
 """
 
+import importlib
+from typing import Any
+
 from minigen import backend
 from minigen.autograd import (
     Context,
@@ -66,23 +69,18 @@ from minigen.creation_random import (
     randn_like,
     randperm,
 )
-from minigen.comparison import (  # noqa: E402  (minigen.eq(a, b) etc., as torch.eq)
-    eq,
-    equal,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    le,
-    less,
-    less_equal,
-    lt,
-    ne,
-    not_equal,
-)
 from minigen.grad_mode import inference_mode, set_grad_enabled  # noqa: E402
 from minigen.gradcheck import gradcheck  # noqa: E402
 from minigen.io import load, save  # noqa: E402
 from minigen import data, functional, nn, optim  # noqa: E402,I001
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: Python calls a module's __getattr__ only for a name the module lacks. The
+    # everyday PyTorch API beyond the report's models lives in minigen.extras, imported here
+    # on first use: `import minigen` loads the core alone.
+    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module("minigen.extras").lookup(__name__, name)

@@ -27,7 +27,7 @@ def _topological_order(root: Any) -> list[Any]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        for parent in getattr(node, "parents", ()):
+        for parent in (() if isinstance(node, TensorCore) else node.parents):
             if parent is not None and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()

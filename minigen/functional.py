@@ -18,49 +18,36 @@ tensor([0., 2.])
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from minigen.creation_random import randn
 from minigen.ops import (  # noqa: F401  (re-exported)
-    adaptive_avg_pool2d,
-    avg_pool2d,
     batch_norm,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     conv2d,
     conv_transpose2d,
-    cross_entropy,
     dropout,
-    embedding,
     gaussian_kl,
-    interpolate,
     leaky_relu,
     linear,
     log_sigmoid,
     log_softmax,
-    max_pool2d,
     mse_loss,
-    nll_loss,
-    one_hot,
     relu,
     sigmoid,
     softmax,
     softplus,
     tanh,
 )
-from minigen.ops.layer_norm import layer_norm  # noqa: F401  (re-exported)
-from minigen.ops.padding import pad  # noqa: F401  (re-exported)
-from minigen.ops.regression_losses import l1_loss, smooth_l1_loss  # noqa: F401
-from minigen.ops.similarity import cosine_similarity, kl_div, normalize  # noqa: F401
-from minigen.ops.smooth_activations import elu, gelu, silu  # noqa: F401  (re-exported)
 from minigen.tensor import Tensor
 
 __all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "gaussian_kl", "leaky_relu",
-    "linear", "log_sigmoid", "log_softmax", "logsigmoid", "max_pool2d", "mse_loss", "nll_loss",
-    "one_hot", "relu", "reparameterize", "sigmoid", "softmax", "softplus", "tanh",
-    "adaptive_avg_pool2d", "embedding", "interpolate", "pad",
-    "elu", "gelu", "l1_loss", "layer_norm", "silu", "smooth_l1_loss",
-    "cosine_similarity", "kl_div", "normalize",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
+    "conv_transpose2d", "dropout", "gaussian_kl", "leaky_relu", "linear", "log_sigmoid",
+    "log_softmax", "logsigmoid", "mse_loss", "relu", "reparameterize", "sigmoid", "softmax",
+    "softplus", "tanh",
 ]
 
 logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)
@@ -71,3 +58,10 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     logvar (the reparameterisation trick). Noise comes from the seeded generator."""
     eps = randn(*mu.shape, dtype=mu.dtype, device=mu.device)
     return mu + (logvar * 0.5).exp() * eps
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
+    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module("minigen.extras").lookup(__name__, name)

@@ -12,13 +12,12 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import TensorCore
 from minigen.backend import Device, DType
-from minigen.comparison import ComparisonMethods
 from minigen.errors import DeviceError, DTypeError, GraphError
 from minigen.tensor_inplace import TensorInPlace
 from minigen.tensor_methods import TensorMethods
 
 
-class Tensor(TensorCore, TensorMethods, TensorInPlace, ComparisonMethods):
+class Tensor(TensorCore, TensorMethods, TensorInPlace):
     """An n-dimensional array with an optional gradient.
 
     Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),
@@ -288,6 +287,16 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace, ComparisonMethods):
         return Tensor._make(backend.namespace(self.data).logical_not(self.data))
 
     __hash__ = TensorCore.__hash__
+
+    def __getattr__(self, name: str) -> Any:
+        # Python calls __getattr__ only for an attribute the tensor lacks: the methods of
+        # minigen.extras (x.topk(2), x.eq(y)...), imported on first use as the module-level
+        # __getattr__ of minigen/__init__.py imports the functions.
+        if name.startswith("_"):  # private, or Python asking (__array_interface__...)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        from minigen.extras import tensor_methods
+
+        return tensor_methods.method(self, name)
 
     def __bool__(self) -> bool:
         return bool(self.item())

@@ -209,7 +209,7 @@ class TensorMethods:
                                      f"shape {self.shape}: use transpose(dim0, dim1) or mT")
         return self if self.ndim < 2 else minigen.ops.transpose(self, 0, 1)
 
-    # reordering (minigen.ops.ordering), running, rounding and norms (minigen.ops.numeric)
+    # reordering (minigen.extras.ordering), running, rounding and norms (minigen.extras.numeric)
 
     def flip(self, *dims: Any) -> Tensor:
         return minigen.ops.flip(self, shape_args(dims))

@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 import minigen
 from minigen import nn, ops
 from minigen.errors import MinigenError
+from minigen.extras import nn_pooling as pooling_layers
+from minigen.extras import pooling
 from minigen.nn import functional as F
-from minigen.nn import pooling as pooling_layers
-from minigen.ops import pooling
 from tests.opcheck import index_like_pytorch
 
 NAN, INF = float("nan"), float("inf")

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import minigen
 from minigen.errors import DeviceError, DTypeError, ShapeError
+from minigen.extras.embedding import embedding
 from minigen.nn import Embedding
-from minigen.ops.embedding import embedding
 from tests.opcheck import check_op, host
 
 COVERED_OPS = {"Embedding"}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import minigen
 from minigen import nn
 from minigen.errors import DTypeError, ShapeError
-from minigen.ops import _erf
+from minigen.extras import _erf
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host
 

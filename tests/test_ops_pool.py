@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import minigen
 from minigen.errors import DTypeError, ShapeError
-from minigen.nn.pooling import AvgPool2d, MaxPool2d
-from minigen.ops.pooling import avg_pool2d, max_pool2d, pool2d_output_size
+from minigen.extras.nn_pooling import AvgPool2d, MaxPool2d
+from minigen.extras.pooling import avg_pool2d, max_pool2d, pool2d_output_size
 from tests.opcheck import check_op, host
 
 COVERED_OPS = {"MaxPool2d", "AvgPool2d"}

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 import minigen
 from minigen import nn
 from minigen.errors import DTypeError, ShapeError
-from minigen.ops.padding import pad
-from minigen.ops.resample import adaptive_avg_pool2d, interpolate
+from minigen.extras.padding import pad
+from minigen.extras.resample import adaptive_avg_pool2d, interpolate
 from tests.opcheck import check_op, host
 
 COVERED_OPS = {"Pad", "GetItem", "Add", "MatMul"}  # all four are compositions of these

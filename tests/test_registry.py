@@ -1,6 +1,7 @@
 """Every differentiable op has a gradient test.
 
-Each ``Function`` subclass lands in ``Function.registry``. Each op test module
+Every op is a ``Function`` subclass, found here with ``Function.__subclasses__()`` (there is no
+registry a student must learn first). Each op test module
 (``tests/test_ops*.py``) lists the Function classes it gradient-checks in a module-level
 ``COVERED_OPS`` set (and ``tests.opcheck.check_op`` asserts that the output really comes from
 the class named). These tests compare the two, so adding an op without a property test, or
@@ -25,11 +26,17 @@ TESTS = Path(__file__).parent
 # elsewhere (conv, normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
                     ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
-                     "activations", "losses", "classification", "assignment", "pooling",
-                     "selection", "logic", "embedding", "padding", "resample",
-                     "smooth_activations", "layer_norm", "regression_losses", "ordering",
-                     "numeric", "similarity")}
+                     "activations", "losses", "assignment")} | {
+    f"minigen.extras.{m}" for m in
+    ("classification", "pooling", "selection", "logic", "embedding", "padding", "resample",
+     "smooth_activations", "layer_norm", "regression_losses", "ordering", "numeric",
+     "similarity")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
+# The extras modules that hold no op (layers, optimizers, schedules, helpers, namespaces).
+NOT_OPS = {f"minigen.extras.{m}" for m in
+           ("comparison", "functional", "lr_scheduler", "nn", "nn_layers", "nn_pooling",
+            "nn_resample", "nn_sparse", "nn_utils", "optim", "optimizers", "swa_utils",
+            "tensor_methods")}
 
 
 def _import_all_of_minigen() -> None:
@@ -45,9 +52,9 @@ def _op_test_modules() -> list:
 
 
 def _minigen_functions() -> dict[str, type]:
-    """The registered ops of minigen itself (not Functions that tests or lessons define)."""
+    """The ops of minigen itself (not Functions that tests or lessons define)."""
     _import_all_of_minigen()
-    return {name: cls for name, cls in Function.registry.items()
+    return {cls.__name__: cls for cls in _all_subclasses(Function)
             if cls.__module__.startswith("minigen.")}
 
 
@@ -78,21 +85,21 @@ def test_op_test_modules_declare_what_they_cover():
             "classes it gradient-checks")
 
 
-def test_every_registered_op_has_a_gradient_test():
+def test_every_op_has_a_gradient_test():
     missing = sorted(set(_minigen_functions()) - _covered("COVERED_OPS"))
     assert not missing, (
         f"ops without a gradient test: {missing}. Add a property test that gradchecks each "
         "to a tests/test_ops*.py module and list the class in its COVERED_OPS.")
 
 
-def test_covered_ops_are_registered_ops():
+def test_covered_ops_are_ops():
     unknown = sorted(_covered("COVERED_OPS") - set(_minigen_functions()))
-    assert not unknown, f"COVERED_OPS names classes that are not registered ops: {unknown}"
+    assert not unknown, f"COVERED_OPS names classes that are not ops: {unknown}"
 
 
 def test_no_two_ops_share_a_name():
-    """The registry is keyed by class name: a second class of the same name would hide the
-    first from the check above."""
+    """Ops are named by their class in COVERED_OPS: a second class of the same name would hide
+    the first from the check above."""
     _import_all_of_minigen()
     names = [c.__name__ for c in _all_subclasses(Function) if c.__module__.startswith("minigen.")]
     assert sorted(set(names)) == sorted(names), "two minigen Function classes share a name"
@@ -101,24 +108,34 @@ def test_no_two_ops_share_a_name():
 def test_every_op_module_is_held_to_a_check():
     """A new op module (or one split off another) must join FUNCTION_MODULES or
     CLASS_CHECK_ONLY, else its functions would drop out of the check below unnoticed."""
+    import minigen.extras
+
     modules = {f"minigen.ops.{info.name}" for info in pkgutil.iter_modules(minigen.ops.__path__)
                if not info.name.startswith("_")}
+    modules |= {f"minigen.extras.{info.name}"
+                for info in pkgutil.iter_modules(minigen.extras.__path__)
+                if not info.name.startswith("_")} - NOT_OPS
     assert modules == FUNCTION_MODULES | CLASS_CHECK_ONLY, modules ^ (FUNCTION_MODULES |
                                                                     CLASS_CHECK_ONLY)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in minigen.ops.__all__
-                                        if getattr(minigen.ops, n).__module__ in
-                                        FUNCTION_MODULES))
+def _exported_op_functions() -> list[str]:
+    import minigen.extras
+
+    names = list(minigen.ops.__all__) + list(minigen.extras.__all__)
+    return sorted(n for n in names if getattr(minigen.ops, n).__module__ in FUNCTION_MODULES)
+
+
+@pytest.mark.parametrize("name", _exported_op_functions())
 def test_every_exported_op_function_has_a_test(name):
     assert name in _covered("COVERED_FUNCTIONS"), (
         f"minigen.ops.{name} has no property test (add it to a test_ops*.py module and to "
         "that module's COVERED_FUNCTIONS)")
 
 
-def test_the_registry_lists_user_functions_too():
-    """A Function that a user (or a lesson) writes registers itself like the built-in ones;
-    the checks above skip such classes by their module."""
+def test_user_functions_are_found_too():
+    """A Function that a user (or a lesson) writes is a subclass like the built-in ones; the
+    checks above skip such classes by their module."""
 
     class TimesThree(Function):
         @staticmethod
@@ -129,5 +146,5 @@ def test_the_registry_lists_user_functions_too():
         def backward(ctx, grad_out):
             return grad_out * 3
 
-    assert Function.registry["TimesThree"] is TimesThree
+    assert TimesThree in _all_subclasses(Function)
     assert "TimesThree" not in _minigen_functions()

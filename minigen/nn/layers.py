@@ -133,16 +133,3 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-class CosineSimilarity(Module):
-    """The cosine similarity of two inputs along ``dim`` (see
-    :func:`minigen.functional.cosine_similarity`); no parameters."""
-
-    def __init__(self, dim: int = 1, eps: float = 1e-8):
-        super().__init__()
-        self.dim = dim
-        self.eps = eps
-
-    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
-        return ops.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -8,8 +8,18 @@
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from minigen.optim import lr_scheduler, swa_utils
-from minigen.optim.more import Adagrad, RMSprop
+import importlib
+from typing import Any
+
 from minigen.optim.optimizer import SGD, Adam, AdamW, Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "swa_utils"]
+__all__ = [
+    "SGD", "Adam", "AdamW", "Optimizer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
+    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module("minigen.extras").lookup(__name__, name)

@@ -4,7 +4,7 @@ PyTorch's longer aliases (``greater``, ``less_equal``, ``not_equal``...). Each g
 tensor outside the graph, exactly as the operator does (it is the operator). ``equal(a, b)``
 answers with one Python bool: the same shape and the same values.
 
-:class:`ComparisonMethods` is the mixin that gives :class:`~minigen.tensor.Tensor` the methods.
+The Tensor methods (``a.eq(b)``...) are in :mod:`minigen.extras.tensor_methods`.
 """
 
 from __future__ import annotations
@@ -76,32 +76,3 @@ def equal(input: Tensor, other: Tensor) -> bool:
         return False
     return bool((input == other).all())
 
-
-class ComparisonMethods:
-    """``t.eq(other)``, ``t.ne``, ``t.lt``, ``t.le``, ``t.gt``, ``t.ge``, their long aliases and
-    ``t.equal(other)`` (a mixin of :class:`~minigen.tensor.Tensor`)."""
-
-    __slots__ = ()
-
-    def eq(self, other: Any) -> Tensor:
-        return eq(self, other)
-
-    def ne(self, other: Any) -> Tensor:
-        return ne(self, other)
-
-    def lt(self, other: Any) -> Tensor:
-        return lt(self, other)
-
-    def le(self, other: Any) -> Tensor:
-        return le(self, other)
-
-    def gt(self, other: Any) -> Tensor:
-        return gt(self, other)
-
-    def ge(self, other: Any) -> Tensor:
-        return ge(self, other)
-
-    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-    def equal(self, other: Tensor) -> bool:
-        return equal(self, other)

@@ -1,5 +1,5 @@
 """Reordering ops, as PyTorch's: ``flip``, ``roll``, ``repeat``, ``index_select``, ``sort``,
-``argsort``, ``topk`` (the running, rounding and norm ops are in :mod:`minigen.ops.numeric`).
+``argsort``, ``topk`` (the running, rounding and norm ops are in :mod:`minigen.extras.numeric`).
 
 ``sort``, ``topk`` and ``index_select`` pick elements with indexing (``gather`` /
 ``getitem``), so their gradient is indexing's; ``repeat`` is ``expand`` and ``reshape``.
@@ -15,6 +15,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
+from minigen.extras.selection import gather
 from minigen.ops._common import (
     check_index,
     check_numeric,
@@ -26,7 +27,6 @@ from minigen.ops._common import (
 )
 from minigen.ops.indexing import getitem
 from minigen.ops.reductions import ValuesIndices
-from minigen.ops.selection import gather
 from minigen.ops.shape import expand, reshape
 from minigen.tensor import Tensor
 

@@ -1,23 +1,23 @@
-"""MaxPool2d and AvgPool2d: the pooling ops of :mod:`minigen.ops.pooling` as layers.
+"""MaxPool2d and AvgPool2d: the pooling ops of :mod:`minigen.extras.pooling` as layers.
 
 A pooling layer has no parameters: it keeps its arguments as given (``MaxPool2d(2)`` shows
 ``kernel_size=2, stride=2``, as PyTorch's does) and checks them when it is built, so that a
 padding of more than half the kernel is refused at once (PyTorch refuses at the first forward).
 Sizes as for a convolution: ``floor((n + 2p - d(k - 1) - 1) / s) + 1``, with k=2, s=2 that is
-28 -> 14 -> 7 (``minigen.ops.pooling.pool2d_output_size`` computes it, ceil_mode included).
+28 -> 14 -> 7 (``minigen.extras.pooling.pool2d_output_size`` computes it, ceil_mode included).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minigen.nn.module import Module
-from minigen.ops.pooling import (
+from minigen.extras.pooling import (
     avg_pool2d,
     check_divisor_override,
     max_pool2d,
     window_arguments,
 )
+from minigen.nn.module import Module
 from minigen.tensor import Tensor
 
 
@@ -27,7 +27,7 @@ class MaxPool2d(Module):
     Shapes: input (N, C, H, W) or (C, H, W), output (N, C, H_out, W_out). ``stride`` defaults
     to ``kernel_size``. With ``return_indices=True`` the layer returns (values, indices), the
     indices flat in the input's H*W plane, as PyTorch's. Ties go to the first maximum of a
-    window (row-major); see :func:`minigen.ops.pooling.max_pool2d`.
+    window (row-major); see :func:`minigen.extras.pooling.max_pool2d`.
 
     >>> MaxPool2d(2)(minigen.randn(8, 16, 28, 28)).shape
     (8, 16, 14, 14)
@@ -57,7 +57,7 @@ class AvgPool2d(Module):
     Shapes: input (N, C, H, W) or (C, H, W), output (N, C, H_out, W_out). ``stride`` defaults
     to ``kernel_size``. The divisor is PyTorch's: the window's size with its padding
     (``count_include_pad=True``, never past the padded input) or its real pixels only, or
-    ``divisor_override``; see :func:`minigen.ops.pooling.avg_pool2d`.
+    ``divisor_override``; see :func:`minigen.extras.pooling.avg_pool2d`.
 
     >>> AvgPool2d(2)(minigen.randn(8, 16, 28, 28)).shape
     (8, 16, 14, 14)

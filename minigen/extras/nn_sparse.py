@@ -11,10 +11,10 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import no_grad
 from minigen.creation import zeros
+from minigen.extras.embedding import check_padding_idx, embedding
 from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
-from minigen.ops.embedding import check_padding_idx, embedding
 from minigen.tensor import Tensor
 
 

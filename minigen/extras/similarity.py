@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 from minigen.errors import ShapeError
+from minigen.extras.numeric import norm
 from minigen.ops._common import (
     broadcast_shapes,
     check_floating,
@@ -15,7 +16,6 @@ from minigen.ops._common import (
 )
 from minigen.ops.elementwise import clamp, exp, log, where
 from minigen.ops.linalg import matmul
-from minigen.ops.numeric import norm
 from minigen.ops.reductions import mean, sum
 from minigen.ops.shape import expand
 from minigen.tensor import Tensor

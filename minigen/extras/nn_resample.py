@@ -1,5 +1,5 @@
-"""Upsample, padding layers and AdaptiveAvgPool2d: :mod:`minigen.ops.resample` and
-:mod:`minigen.ops.padding` as layers, with PyTorch's arguments and reprs. None has parameters.
+"""Upsample, padding layers and AdaptiveAvgPool2d: :mod:`minigen.extras.resample` and
+:mod:`minigen.extras.padding` as layers, with PyTorch's arguments and reprs. None has parameters.
 
 The alternative DCGAN generator upsamples, then convolves (no checkerboard artefacts of a
 strided transposed convolution): ``Sequential(Upsample(scale_factor=2), Conv2d(c, c // 2, 3,
@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen.extras.padding import pad
+from minigen.extras.resample import (
+    MODES,
+    adaptive_avg_pool2d,
+    adaptive_pool_output_size,
+    interpolate,
+)
 from minigen.nn.module import Module
 from minigen.ops._common import is_int
-from minigen.ops.padding import pad
-from minigen.ops.resample import MODES, adaptive_avg_pool2d, adaptive_pool_output_size, interpolate
 from minigen.tensor import Tensor
 
 
@@ -22,7 +27,7 @@ class Upsample(Module):
 
     Give ``size`` (the output's spatial size) or ``scale_factor`` (kept as a float, or a tuple
     of floats, as PyTorch's); ``mode`` 'nearest' (repeats pixels for an integer factor),
-    'linear' or 'bilinear' (``align_corners`` as in :func:`minigen.ops.resample.interpolate`).
+    'linear' or 'bilinear' (``align_corners`` as in :func:`minigen.extras.resample.interpolate`).
 
     >>> Upsample(scale_factor=2)(minigen.randn(8, 64, 7, 7)).shape
     (8, 64, 14, 14)

@@ -8,8 +8,8 @@ import math
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
+from minigen.extras._erf import normal_cdf, normal_pdf
 from minigen.ops._common import check_floating
-from minigen.ops._erf import normal_cdf, normal_pdf
 from minigen.ops.activations import _sigmoid
 from minigen.tensor import Tensor
 
@@ -20,7 +20,7 @@ _KAPPA = 0.044715
 
 class GELU(Function):
     """x Phi(x), Phi the standard normal CDF (``approximate="none"``, from
-    :mod:`minigen.ops._erf`), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    :mod:`minigen.extras._erf`), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     (``"tanh"``). The forward keeps Phi(x) (or the tanh) for the backward: erf costs a few
     dozen array passes, a saved array none."""
 
