@@ -49,7 +49,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     out : the run folder: ``checkpoint.npz`` (every epoch), ``samples/epoch_NNN.png`` (the
         fixed-noise grid after every epoch), ``samples.gif`` and ``losses.png`` (at the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
-    resume : a checkpoint to continue from exactly.
+    resume : a checkpoint to continue from exactly. ``out``'s own checkpoint.npz before it
+        exists (the run stopped in its first epoch) starts the run afresh, saying so.
     dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
         on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
     generator_ema : an :class:`minigen.optim.swa_utils.AveragedModel` of ``generator``
@@ -90,7 +91,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
         resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
     )
     if resume is not None:
-        run.load(resume)
+        run.resume_from(resume)
     sampler = G if generator_ema is None else generator_ema  # what the epoch grids show
     d_steps = run.epoch * len(loader) + run.batch  # D steps so far (a resumed run goes on)
 

@@ -243,6 +243,17 @@ class Run:
         minigen.save(self.state(), self.checkpoint)
         return self.checkpoint
 
+    def resume_from(self, path: str | Path) -> None:
+        """Continue from the checkpoint ``path``. If ``path`` is this run's own checkpoint and
+        it was never written (the run stopped before its first epoch ended), start afresh and
+        say so; any other missing or damaged file is a :class:`CheckpointError`."""
+        path = Path(path)
+        if not path.exists() and path.resolve() == self.checkpoint.resolve():
+            print(f"{self.out} holds no {CHECKPOINT} yet (its run stopped before the first epoch "
+                  "ended): starting afresh", file=sys.stderr)
+            return
+        self.load(path)
+
     def load(self, path: str | Path) -> None:
         """Restore everything from a checkpoint written by :meth:`save`."""
         ckpt = minigen.load(path, device=self.device)

@@ -50,7 +50,8 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
     out : the run folder: ``checkpoint.npz`` (every epoch), ``samples/epoch_NNN.png`` (fixed
         z ~ N(0, I) decoded after every epoch), ``samples.gif`` and ``losses.png`` (the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
-    resume : a checkpoint to continue from exactly.
+    resume : a checkpoint to continue from exactly. ``out``'s own checkpoint.npz before it
+        exists (the run stopped in its first epoch) starts the run afresh, saying so.
     dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
         on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
 
@@ -75,7 +76,7 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
         resume_command=resume_command or f"train_vae(..., resume='{Path(out) / CHECKPOINT}')",
     )
     if resume is not None:
-        run.load(resume)
+        run.resume_from(resume)
 
     with run.handle_ctrl_c():
         for epoch in range(run.epoch, epochs):
