@@ -1,9 +1,6 @@
 """What every training run shares, as calls the training loops make: checkpoints, exact resume,
-the NaN guard, Ctrl-C, the progress bar and the per-epoch samples.
-
-A run is a :class:`Run`: the models, their optimizers, the data loader, a position (epochs
-done, batches done in the current epoch), running sums for the current epoch's means, and the
-history. ``train_gan`` and ``train_vae`` write their loops out and call it::
+the NaN guard, Ctrl-C, the progress bar and the per-epoch samples. ``train_gan`` and
+``train_vae`` write their loops out and call a :class:`Run`::
 
     with run.handle_ctrl_c():
         for epoch in range(run.epoch, epochs):
@@ -66,9 +63,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Run:
-    """The state of one training run (everything a checkpoint holds) and the calls its loop
-    makes: :meth:`batches`, :meth:`check_finite`, :meth:`log_batch`, :meth:`save_samples`,
-    :meth:`end_epoch`, inside :meth:`handle_ctrl_c`."""
+    """One training run: the models, optimizers, loader, position (epochs done, batches done
+    in this epoch), this epoch's running sums and the history (all a checkpoint holds)."""
 
     kind: str  # "gan" or "vae"
     models: dict[str, Any]  # name -> Module
