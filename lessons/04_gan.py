@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import minigen
+from minigen import functional as F
 from minigen import optim
 from minigen.data import MNIST, DataLoader
 from minigen.models import discriminator_loss, gan, generator_loss
@@ -88,36 +89,96 @@ def saturation_demo() -> dict[str, float]:
 # $D$: 784 → 512 → 256 → 1 logit, LeakyReLU(0.2) and Dropout(0.3): a discriminator that
 # cannot memorise the 4,000 training digits too quickly.
 #
-# ## 4. The algorithm (Figure 2), one iteration written out
+# ## 4. The algorithm (Figure 2): one training step, written out
 #
-# For $k$ steps: sample noise and a real minibatch, update $D$ by its gradient. Then sample
-# fresh noise and update $G$. (The report used momentum; we use Adam, step $2\cdot10^{-4}$,
-# $\beta_1 = 0.5$, as DCGAN did.) Two details matter: `fake.detach()` stops $D$'s loss from
-# reaching $G$, and in $G$'s step $D$'s weights are not updated (we freeze them, which also
-# skips computing their gradients).
+# For every batch of real images: update $D$ once, then $G$ once. (The report used
+# momentum; we use Adam, step $2\cdot10^{-4}$, $\beta_1 = 0.5$, as DCGAN did.) Line by line:
+#
+# - `z = minigen.randn(n, G.latent_dim)`: a batch of noise from the prior $p(z)$.
+# - `D(real), D(G(z).detach())`: $D$'s logits for the real batch and for a generated one.
+#   `detach()` cuts the graph between $G$ and $D$: $D$'s loss must move $D$ only, so no
+#   gradient flows back into $G$ (and none is computed).
+# - `discriminator_loss`: $\mathrm{BCE}(l_\text{real}, 1) + \mathrm{BCE}(l_\text{fake}, 0)$,
+#   i.e. $-[\log D(x) + \log(1 - D(G(z)))]$: $D$ ascends $V$ by descending this.
+# - `numbers`: plain Python floats (`.item()`) to print and plot: the two losses, and
+#   $D(x)$ and $D(G(z))$, D's mean probability of "real" on each batch (0.5 and 0.5 when
+#   $D$ cannot tell them apart).
+# - `opt_d.zero_grad()`: gradients *accumulate* in each parameter's `.grad`; clear the last
+#   step's. `d_loss.backward()` fills `.grad` of $D$'s weights. `opt_d.step()` moves them: the
+#   optimizer holds $D$'s parameters only.
+# - The $G$ step draws **fresh** noise. $G$'s loss is computed *through* $D$, so its gradient
+#   flows back through $D$'s layers to $G$, but $D$'s own weights must not change here.
+#   `D.requires_grad_(False)` keeps them out of the graph while it is built (skipping their
+#   gradients); `requires_grad` is read as the graph is built, so $D$ is switched back on
+#   right after the forward pass.
+# - `generator_loss`: the non-saturating $\mathrm{BCE}(l_\text{fake}, 1) = -\log D(G(z))$;
+#   then the same three lines, `zero_grad`, `backward`, `step`, on $G$'s optimizer.
+#
+# `train_gan` (in `minigen/train/gan.py`) is this step inside `for epoch ...:` and
+# `for real in ...:`, the same lines in the same order, plus three things: the NaN guard
+# `run.check_finite(numbers)` before each `step()`, $k$ discriminator steps per generator step
+# (`if d_steps % k == 0:`), and `run.log_batch(numbers)` (history, progress bar, Ctrl-C). We
+# run our step on the first batch `train_gan` will see, from the same seed, and compare its
+# numbers with the first ones `train_gan` records.
 
 # %%
-def one_iteration(G, D, real, opt_g, opt_d, k: int = 1) -> dict[str, float]:
-    for _ in range(k):  # in train_gan, each D step takes the next real batch
-        z = minigen.randn(real.shape[0], G.latent_dim)
-        d_loss = discriminator_loss(D(real), D(G(z).detach()))
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-    z = minigen.randn(real.shape[0], G.latent_dim)
-    D.requires_grad_(False)
+def train_step(G, D, real, opt_g, opt_d, real_label: float = 1.0) -> dict[str, float]:
+    n = real.shape[0]
+
+    # (1) Update D: call x real and G(z) fake. G(z) is detached: no gradient reaches G
+    #     from D's loss.
+    z = minigen.randn(n, G.latent_dim, device=real.device)
+    real_logits, fake_logits = D(real), D(G(z).detach())
+    d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+    numbers = {"d_loss": d_loss.item(),
+               "d_x": F.sigmoid(real_logits).mean().item(),
+               "d_g_z": F.sigmoid(fake_logits).mean().item()}
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+
+    # (2) Update G: fresh noise, through a fixed D.
+    z = minigen.randn(n, G.latent_dim, device=real.device)
+    D.requires_grad_(False)  # D is fixed: its weights get no gradient
     g_loss = generator_loss(D(G(z)))
+    D.requires_grad_(True)  # (requires_grad is read as the graph is built)
+    numbers["g_loss"] = g_loss.item()
     opt_g.zero_grad()
     g_loss.backward()
     opt_g.step()
-    D.requires_grad_(True)
-    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+    return numbers
+
+
+# %% [markdown]
+# The networks and the data, built the same way for our step and for `train_gan`: the same
+# seed gives the same initial weights, and a loader with the same seed the same shuffled
+# order, so our `real` is the first batch `train_gan` will see.
+
+# %%
+def models(seed: int, device: str) -> tuple[gan.Generator, gan.Discriminator]:
+    minigen.manual_seed(seed)
+    return gan.Generator().to(device), gan.Discriminator().to(device)
+
+
+def batches(seed: int, device: str, quick: bool) -> DataLoader:
+    train_set = MNIST(split="train", pixel_range=(-1.0, 1.0))  # G's tanh makes [-1, 1]
+    n = 256 if quick else len(train_set)
+    return DataLoader(train_set.images[:n], 64, shuffle=True, seed=seed, device=device)
+
+
+def one_step(seed: int, device: str, quick: bool) -> dict[str, float]:
+    G, D = models(seed, device)
+    opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = next(iter(batches(seed, device, quick)))  # (64, 1, 28, 28) in [-1, 1]
+    minigen.manual_seed(seed)  # where train_gan(seed=seed) starts drawing noise
+    return train_step(G, D, real, opt_g, opt_d)
 
 
 # %% [markdown]
 # ## 5. Training and the figures
 #
-# `train_gan` runs that iteration over every batch, with a progress bar showing the losses
+# `train_gan` runs that step over every batch, with a progress bar showing the losses
 # and $D(x)$, $D(G(z))$; it saves a checkpoint each epoch (`--resume` continues it) and the
 # fixed-noise samples (Figure 8). What to look at:
 #
@@ -166,31 +227,24 @@ def main(argv: list[str] | None = None) -> dict:
     print("dLoss/dlogit at D(G(z)) = 0.0003: " + ", ".join(f"{k} {v:+.4f}"
                                                            for k, v in grads.items()))
 
-    minigen.manual_seed(args.seed)
-    train_set = MNIST(split="train", pixel_range=(-1.0, 1.0))
-    n = 256 if args.quick else len(train_set)
-    loader = DataLoader((train_set.images[:n],), 64, shuffle=True, seed=args.seed,
-                        device=args.device)
-    G = gan.Generator().to(args.device)
-    D = gan.Discriminator().to(args.device)
-    print(G, D, sep="\n")
-    G_copy, D_copy = gan.Generator(), gan.Discriminator()  # one iteration by hand, on copies
-    real = next(iter(loader))[0]
-    losses = one_iteration(G_copy, D_copy, real.to("cpu"),
-                           optim.Adam(G_copy.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-                           optim.Adam(D_copy.parameters(), lr=2e-4, betas=(0.5, 0.999)))
-    print(f"one iteration by hand: {losses}")
+    step = one_step(args.seed, args.device, args.quick)
+    print("one step by hand:   " + ", ".join(f"{k} {v:.6f}" for k, v in step.items()))
 
+    G, D = models(args.seed, args.device)  # afresh: train_gan starts where our step did
+    print(G, D, sep="\n")
     epochs = 1 if args.quick else args.epochs
     average = None if args.ema is None else AveragedModel(
         G, multi_avg_fn=get_ema_multi_avg_fn(args.ema))  # section 6
-    history = train_gan(G, D, loader, epochs=epochs, out=out, seed=args.seed,
-                        progress=not args.quick, generator_ema=average)
+    history = train_gan(G, D, batches(args.seed, args.device, args.quick), epochs=epochs,
+                        out=out, seed=args.seed, progress=not args.quick, generator_ema=average)
+    first = {k: history["batch"][k][0] for k in step}
+    print("train_gan's first:  " + ", ".join(f"{k} {v:.6f}" for k, v in first.items())
+          + f"  (the same numbers: {first == step})")
     gan_figures(G if average is None else average.module, out, args.seed)
     e = history["epoch"]
     print(f"after {epochs} epochs: D loss {e['d_loss'][-1]:.3f}, G loss {e['g_loss'][-1]:.3f}, "
           f"D(x) {e['d_x'][-1]:.3f}, D(G(z)) {e['d_g_z'][-1]:.3f}; figures in {out}/")
-    return {"jsd": (value, identity), "saturation": grads, "one_iteration": losses,
+    return {"jsd": (value, identity), "saturation": grads, "one_step": step,
             "history": history, "out": out}
 
 

@@ -8,8 +8,9 @@
 # is exactly right for strokes that can appear anywhere.
 #
 # This lesson traces the network's shapes (Figure 3), explains the DCGAN initialisation,
-# shows a failure that the textbook architecture runs into on a small data set, then trains
-# the model and draws the loss curves (Figure 4) and the fixed-noise synthesis (Figure 5).
+# shows a failure that the textbook architecture runs into on a small data set, writes out one
+# training step, then trains the model and draws the loss curves (Figure 4) and the
+# fixed-noise synthesis (Figure 5).
 #
 # Run it: `python lessons/05_dcgan.py` (a few minutes on a laptop CPU; `--only-default`
 # trains one variant instead of three), `--quick` for a smoke run.
@@ -21,9 +22,10 @@ import argparse
 from pathlib import Path
 
 import minigen
-from minigen import nn, viz
+from minigen import functional as F
+from minigen import nn, optim, viz
 from minigen.data import MNIST, DataLoader
-from minigen.models import dcgan
+from minigen.models import dcgan, discriminator_loss, generator_loss
 from minigen.report import gan_figures
 from minigen.train import train_gan
 
@@ -90,21 +92,80 @@ def shape_trace(model: nn.Module, x: minigen.Tensor) -> list[tuple[str, tuple[in
 # (`d_loss_comparison.png`) and samples.
 
 # %%
+def batches(seed: int, device: str, quick: bool) -> DataLoader:
+    train_set = MNIST(split="train", pixel_range=(-1.0, 1.0))  # G's tanh makes [-1, 1]
+    n = 256 if quick else len(train_set)
+    return DataLoader(train_set.images[:n], 64, shuffle=True, seed=seed, device=device)
+
+
 def train_variant(name: str, epochs: int, seed: int, device: str, out: Path, quick: bool,
                   real_label: float, **d_options) -> tuple[dict, dcgan.Generator]:
     minigen.manual_seed(seed)
-    train_set = MNIST(split="train", pixel_range=(-1.0, 1.0))
-    n = 256 if quick else len(train_set)
-    loader = DataLoader((train_set.images[:n],), 64, shuffle=True, seed=seed, device=device)
     G = dcgan.Generator().to(device)
     D = dcgan.Discriminator(**d_options).to(device)
-    history = train_gan(G, D, loader, epochs=epochs, out=out / name, seed=seed,
-                        real_label=real_label, progress=not quick)
+    history = train_gan(G, D, batches(seed, device, quick), epochs=epochs, out=out / name,
+                        seed=seed, real_label=real_label, progress=not quick)
     return history, G
 
 
 # %% [markdown]
-# ## 4. What to look at
+# ## 4. One training step, written out
+#
+# The step is lesson 04's, line for line (read its section 4 for each line): update $D$ on a
+# real and a generated batch, then $G$ on fresh noise through a fixed $D$. The convolutions
+# change nothing in it. Two things are new:
+#
+# - `real_label`: $D$'s target for real images, 0.9 here (one-sided label smoothing, above).
+# - BatchNorm. In training mode a BatchNorm layer normalises with the statistics of the batch
+#   it sees, and updates its running averages (buffers, not weights: no optimizer moves them).
+#   `D(real)` and `D(fake)` are two calls, so $D$ normalises an all-real batch and an
+#   all-fake batch separately, as the DCGAN paper's code does; and in $G$'s step, $D$'s
+#   running averages move although its weights are fixed.
+#
+# `train_gan` runs these same lines for every batch (`minigen/train/gan.py`). As in lesson
+# 04, our step on the first batch from the same seed gives the numbers `train_gan` records
+# first for the "smoothing" variant.
+
+# %%
+def train_step(G, D, real, opt_g, opt_d, real_label: float = 1.0) -> dict[str, float]:
+    n = real.shape[0]
+
+    # (1) Update D: call x real and G(z) fake. G(z) is detached: no gradient reaches G
+    #     from D's loss.
+    z = minigen.randn(n, G.latent_dim, device=real.device)
+    real_logits, fake_logits = D(real), D(G(z).detach())
+    d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+    numbers = {"d_loss": d_loss.item(),
+               "d_x": F.sigmoid(real_logits).mean().item(),
+               "d_g_z": F.sigmoid(fake_logits).mean().item()}
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+
+    # (2) Update G: fresh noise, through a fixed D.
+    z = minigen.randn(n, G.latent_dim, device=real.device)
+    D.requires_grad_(False)  # D is fixed: its weights get no gradient
+    g_loss = generator_loss(D(G(z)))
+    D.requires_grad_(True)  # (requires_grad is read as the graph is built)
+    numbers["g_loss"] = g_loss.item()
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+    return numbers
+
+
+def one_step(seed: int, device: str, quick: bool, real_label: float) -> dict[str, float]:
+    minigen.manual_seed(seed)  # the weights train_variant starts from
+    G, D = dcgan.Generator().to(device), dcgan.Discriminator().to(device)
+    opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = next(iter(batches(seed, device, quick)))  # the first batch train_gan will see
+    minigen.manual_seed(seed)  # where train_gan(seed=seed) starts drawing noise
+    return train_step(G, D, real, opt_g, opt_d, real_label)
+
+
+# %% [markdown]
+# ## 5. What to look at
 #
 # - `smoothing/losses.png` (Figure 4): $D$'s and $G$'s losses per epoch and their sum. In a
 #   healthy game neither player wins: $D$'s loss stays well above its floor and $D(G(z))$
@@ -141,6 +202,9 @@ def main(argv: list[str] | None = None) -> dict:
     sizes = {k: sum(p.numel() for p in m.parameters()) for k, m in (("G", G), ("D", D))}
     print(f"parameters: {sizes}")
 
+    step = one_step(args.seed, args.device, args.quick, real_label=0.9)
+    print("one step by hand:         " + ", ".join(f"{k} {v:.6f}" for k, v in step.items()))
+
     results = {}
     variants = {"smoothing": {"real_label": 0.9}}  # BatchNorm D, real images labelled 0.9
     if not args.only_default:
@@ -150,18 +214,22 @@ def main(argv: list[str] | None = None) -> dict:
         history, generator = train_variant(name, epochs, args.seed, args.device, out,
                                            args.quick, **options)
         results[name] = history
+        if name == "smoothing":
+            first = {k: history["batch"][k][0] for k in step}
+            print("train_gan's first batch:  " + ", ".join(f"{k} {v:.6f}"
+                                                           for k, v in first.items())
+                  + f"  (the same numbers: {first == step})")
+            gan_figures(generator, out / name, args.seed)
         e = history["epoch"]
         print(f"{name} D: D loss {e['d_loss'][-1]:.3f}, G loss {e['g_loss'][-1]:.3f}, "
               f"D(x) {e['d_x'][-1]:.3f}, D(G(z)) {e['d_g_z'][-1]:.3f}")
-        if name == "smoothing":
-            gan_figures(generator, out / name, args.seed)
     legend = {"smoothing": "BatchNorm D, real label 0.9", "batchnorm": "BatchNorm D, real label 1",
               "dropout": "dropout D, real label 1"}
     viz.plot_curves({legend[k]: h["epoch"]["d_loss"] for k, h in results.items()},
                     out / "d_loss_comparison.png", title="discriminator loss per epoch",
                     ylabel="D loss")
     print(f"figures in {out}/")
-    return {"g_trace": g_trace, "d_trace": d_trace, "parameters": sizes,
+    return {"g_trace": g_trace, "d_trace": d_trace, "parameters": sizes, "one_step": step,
             "histories": results, "out": out}
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 import minigen
 from minigen import functional as F
+from minigen import optim
 from minigen.data import MNIST, DataLoader
 from minigen.models import VAE
 from minigen.report import vae_figures
@@ -114,7 +115,62 @@ def loss_checks(seed: int) -> dict[str, float]:
 # An untrained decoder whose last layer is zero predicts $p = \frac12$ for every pixel, so
 # its BCE is exactly $784 \log 2 = 543.4$ nats: the number a training run starts from.
 #
-# ## 4. Training
+# ## 4. One training step, written out
+#
+# Forward, loss = BCE + KL, backward, step:
+#
+# - `out = model(x)`: the encoder's $\mu$ and $\log\sigma^2$ (`out.mu`, `out.logvar`), one
+#   sample $z = \mu + \sigma \odot \varepsilon$ per image (section 2), and the decoder's
+#   logits for $z$ (`out.logits`, 784 per image).
+# - `bce`: the reconstruction term of section 3, summed over the 784 pixels and averaged over
+#   the $n$ images of the batch (`reduction="sum"`, then `/ n`): nats per image, the report's
+#   unit. `x.reshape(n, 784)` lays each 28x28 image out as the decoder's 784 outputs.
+# - `kl`: the closed form of section 3, per image. `loss = bce + kl` is $-\mathcal{L}$, the
+#   negative ELBO, estimated with one $z$ per image.
+# - `numbers`: Python floats to print and plot (`.item()`).
+# - `opt.zero_grad()` clears the last step's gradients (they accumulate); `loss.backward()`
+#   sends the gradient to the decoder's weights and, through $z$ (whose randomness is an
+#   input, $\varepsilon$), to the encoder's; `opt.step()` is Adam's update of all of them.
+#
+# `train_vae` (in `minigen/train/vae.py`) runs these lines for every batch, `for x in ...:`,
+# writing the three loss lines as one call, `loss, bce, kl = vae_loss(model(x), x)`
+# (`minigen/models/losses.py`: the same lines, and lesson 07's full-covariance KL), with the
+# NaN guard `run.check_finite(numbers)` before `opt.step()` and `run.log_batch(numbers)` after
+# it. Our step, on the first batch `train_vae` will see and from the same seed, gives the
+# numbers `train_vae` records first.
+
+# %%
+def train_step(model: VAE, x: minigen.Tensor, opt: optim.Adam) -> dict[str, float]:
+    out = model(x)  # encode, sample z = mu + sigma * eps, decode
+    n = x.shape[0]
+    bce = F.binary_cross_entropy_with_logits(out.logits, x.reshape(n, 784),
+                                             reduction="sum") / n
+    kl = F.gaussian_kl(out.mu, out.logvar, reduction="sum") / n
+    loss = bce + kl  # -ELBO per image
+    numbers = {"loss": loss.item(), "bce": bce.item(), "kl": kl.item()}
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return numbers
+
+
+def batches(seed: int, device: str, quick: bool) -> DataLoader:
+    train_set = MNIST(split="train")  # pixels in [0, 1]: each a probability of ink
+    n = 256 if quick else len(train_set)
+    return DataLoader(train_set.images[:n], 128, shuffle=True, seed=seed, device=device)
+
+
+def one_step(seed: int, device: str, quick: bool) -> dict[str, float]:
+    minigen.manual_seed(seed)  # the weights train() starts from
+    model = VAE(latent_dim=2).to(device)
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    x = next(iter(batches(seed, device, quick)))  # the first batch train_vae will see
+    minigen.manual_seed(seed)  # where train_vae(seed=seed) starts drawing eps
+    return train_step(model, x, opt)
+
+
+# %% [markdown]
+# ## 5. Training
 #
 # Adam with step $10^{-3}$, batches of 128, one $z$ sample per image. The report's reference
 # on the bundled 4,000-digit sample: test loss ~156 at epoch 30 (~153 at best), in nats per
@@ -123,20 +179,18 @@ def loss_checks(seed: int) -> dict[str, float]:
 
 # %%
 def train(epochs: int, seed: int, device: str, out: Path, quick: bool):
+    test_set = MNIST(split="test")
+    n_test = 200 if quick else len(test_set)
+    test_loader = DataLoader(test_set.images[:n_test], 500, device=device)
     minigen.manual_seed(seed)
-    train_set, test_set = MNIST(split="train"), MNIST(split="test")
-    n_train, n_test = (256, 200) if quick else (len(train_set), len(test_set))
-    loader = DataLoader((train_set.images[:n_train],), 128, shuffle=True, seed=seed,
-                        device=device)
-    test_loader = DataLoader((test_set.images[:n_test],), 500, device=device)
     model = VAE(latent_dim=2).to(device)
-    history = train_vae(model, loader, test_loader, epochs=epochs, out=out, seed=seed,
-                        progress=not quick)
+    history = train_vae(model, batches(seed, device, quick), test_loader, epochs=epochs,
+                        out=out, seed=seed, progress=not quick)
     return model, history, test_set.images[:n_test], test_set.labels[:n_test]
 
 
 # %% [markdown]
-# ## 5. The figures, and what to look at
+# ## 6. The figures, and what to look at
 #
 # - `losses.png` (Figure 13): train and test loss per epoch. Both fall; the test loss sits
 #   *below* the training loss early on because the training number is averaged over an
@@ -173,12 +227,17 @@ def main(argv: list[str] | None = None) -> dict:
     for name, value in checks.items():
         print(f"  {name:>15}: {value:.4f}")
 
+    step = one_step(args.seed, args.device, args.quick)
+    print("one step by hand:        " + ", ".join(f"{k} {v:.4f}" for k, v in step.items()))
     model, history, test_x, test_y = train(epochs, args.seed, args.device, out, args.quick)
+    first = {k: history["batch"][k][0] for k in step}
+    print("train_vae's first batch: " + ", ".join(f"{k} {v:.4f}" for k, v in first.items())
+          + f"  (the same numbers: {first == step})")
     vae_figures(model, test_x, test_y, out, args.seed)
     test = history["epoch"]["test_loss"]
     print(f"test loss per image after {epochs} epochs: {test[-1]:.1f} (best {min(test):.1f}); "
           f"figures in {out}/")
-    return {"parameters": n_params, "moments": (mean, var), "checks": checks,
+    return {"parameters": n_params, "moments": (mean, var), "checks": checks, "one_step": step,
             "history": history, "out": out}
 
 

@@ -62,10 +62,21 @@ def test_quick_report_writes_the_page_and_every_figure(tmp_path: Path) -> None:
     assert "IWAE" in scores and "Classifier test accuracy" in scores
 
 
-def test_resuming_a_run_that_does_not_exist_is_a_clear_error(
+def test_resume_before_the_first_checkpoint_starts_afresh(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["train", "vae", "--quick", "--out", str(tmp_path), "--resume"]) == 1
-    assert "checkpoint.npz" in capsys.readouterr().err
+    """A run killed in its first epoch left no checkpoint: --resume starts it afresh and says
+    so in one line (tests/test_kill_and_resume.py kills real runs); a missing checkpoint other
+    than the run folder's own is still an error that names it."""
+    args = ["train", "vae", "--quick", "--data", "sample", "--epochs", "1", "--no-progress"]
+    run = tmp_path / "run"
+    assert main([*args, "--out", str(run), "--resume"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"{run} holds no checkpoint.npz yet (its run stopped before the first epoch ended): "
+        "starting afresh"]
+    assert minigen.load(run / "checkpoint.npz")["epoch"] == 1
+    typo = tmp_path / "tpyo" / "checkpoint.npz"
+    assert main([*args, "--out", str(tmp_path / "other"), "--resume", str(typo)]) == 1
+    assert f"{typo}: cannot load a checkpoint" in capsys.readouterr().err
 
 
 def test_resume_command_points_at_the_run() -> None:

@@ -209,6 +209,15 @@ def test_training_runs_and_resumes_on_every_device(tmp_path: Path, device: str) 
     assert all(math.isfinite(v) for v in history["batch"]["d_loss"])
 
 
+def test_gan_warns_when_real_images_are_in_0_1(tmp_path: Path) -> None:
+    loader = DataLoader(images(32), 16)  # [0, 1]: G's tanh makes [-1, 1]
+    G, D = gan.Generator(latent_dim=8, hidden=(16,)), gan.Discriminator(hidden=(16,))
+    with pytest.warns(UserWarning, match=r"pixel_range=\(-1, 1\)") as caught:
+        train_gan(G, D, loader, epochs=2, out=tmp_path, progress=False)
+    assert len(caught) == 1  # once, at the first batch
+    assert caught[0].filename == __file__  # pointing at the caller's line
+
+
 def test_resuming_from_the_wrong_kind_of_run_is_refused(tmp_path: Path) -> None:
     vae_run(tmp_path / "vae", 1)
     with pytest.raises(CheckpointError, match="vae"):

@@ -11,8 +11,8 @@
 """
 
 from minigen.train.gan import train_gan
-from minigen.train.loop import CHECKPOINT, NonFiniteLossError, Run, TrainingInterrupted, fit
+from minigen.train.run import CHECKPOINT, NonFiniteLossError, Run, TrainingInterrupted
 from minigen.train.vae import evaluate_vae, train_vae
 
 __all__ = ["CHECKPOINT", "NonFiniteLossError", "Run", "TrainingInterrupted", "evaluate_vae",
-           "fit", "train_gan", "train_vae"]
+           "train_gan", "train_vae"]

@@ -25,7 +25,7 @@ from minigen import backend, optim, viz
 from minigen import functional as F
 from minigen.models import dcgan
 from minigen.models.losses import discriminator_loss, generator_loss
-from minigen.train.loop import CHECKPOINT, Run, fit, save_epoch_samples, write_gif
+from minigen.train.run import CHECKPOINT, Run
 
 
 def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10, *,
@@ -49,7 +49,8 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     out : the run folder: ``checkpoint.npz`` (every epoch), ``samples/epoch_NNN.png`` (the
         fixed-noise grid after every epoch), ``samples.gif`` and ``losses.png`` (at the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
-    resume : a checkpoint to continue from exactly.
+    resume : a checkpoint to continue from exactly. ``out``'s own checkpoint.npz before it
+        exists (the run stopped in its first epoch) starts the run afresh, saying so.
     dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
         on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
     generator_ema : an :class:`minigen.optim.swa_utils.AveragedModel` of ``generator``
@@ -76,11 +77,11 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
     models = {"generator": G, "discriminator": D}
     if generator_ema is not None:
         models["generator_ema"] = generator_ema
+    opt_g = optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_d = optim.Adam(D.parameters(), lr=lr, betas=betas)
     run = Run(
-        kind="gan", models=models,
-        optimizers={"generator": optim.Adam(G.parameters(), lr=lr, betas=betas),
-                    "discriminator": optim.Adam(D.parameters(), lr=lr, betas=betas)},
-        loader=loader, out=Path(out),
+        kind="gan", models=models, optimizers={"generator": opt_g, "discriminator": opt_d},
+        loader=loader, out=Path(out), epochs=epochs, progress=progress,
         config={"model": "dcgan" if isinstance(G, dcgan.Generator) else "gan",
                 "latent_dim": G.latent_dim, "batch_size": loader.batch_size, "k": k,
                 "lr": lr, "saturating": saturating, "real_label": real_label,
@@ -90,52 +91,61 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
         resume_command=resume_command or f"train_gan(..., resume='{Path(out) / CHECKPOINT}')",
     )
     if resume is not None:
-        run.load(resume)
-    opt_g, opt_d = run.optimizers["generator"], run.optimizers["discriminator"]
-    checked = []
+        run.resume_from(resume)
+    sampler = G if generator_ema is None else generator_ema  # what the epoch grids show
+    d_steps = run.epoch * len(loader) + run.batch  # D steps so far (a resumed run goes on)
 
-    def step(real: Any) -> dict[str, float]:
-        if not checked:
-            checked.append(True)
-            if float(real.min().item()) >= 0.0:
-                warnings.warn("the real images are all >= 0, but the generator's tanh makes "
-                              "[-1, 1]: load them with MNIST(pixel_range=(-1, 1))", stacklevel=4)
-        n = real.shape[0]
-        z = minigen.randn(n, G.latent_dim, device=dev)
-        real_logits, fake_logits = D(real), D(G(z).detach())
-        d_loss = discriminator_loss(real_logits, fake_logits, real_label)
-        values = {"d_loss": d_loss.item(), "d_x": F.sigmoid(real_logits).mean().item(),
-                  "d_g_z": F.sigmoid(fake_logits).mean().item()}
-        run.check_finite(values)
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        if (run.epoch * len(run.loader) + run.batch + 1) % k == 0:
-            z = minigen.randn(n, G.latent_dim, device=dev)
-            D.requires_grad_(False)  # D is fixed in G's step: skip its weight gradients
-            try:
-                g_loss = generator_loss(D(G(z)), saturating)
-                values["g_loss"] = g_loss.item()
-                run.check_finite(values)
-                opt_g.zero_grad()
-                g_loss.backward()
-                opt_g.step()
-                if generator_ema is not None:
-                    generator_ema.update_parameters(G)
-            finally:
-                D.requires_grad_(True)
-        return values
+    with run.handle_ctrl_c():
+        for epoch in range(run.epoch, epochs):
+            for real in run.batches(epoch):
+                if d_steps == 0:
+                    _check_pixel_range(real)
+                n = real.shape[0]
 
-    def end_epoch() -> dict[str, float]:
-        sampler = G if generator_ema is None else generator_ema
-        save_epoch_samples(run, sampler, sampler, value_range=(-1.0, 1.0))
-        return {}
+                # (1) Update D: call x real and G(z) fake. G(z) is detached: no gradient
+                #     reaches G from D's loss.
+                z = minigen.randn(n, G.latent_dim, device=dev)
+                real_logits, fake_logits = D(real), D(G(z).detach())
+                d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+                numbers = {"d_loss": d_loss.item(),
+                           "d_x": F.sigmoid(real_logits).mean().item(),
+                           "d_g_z": F.sigmoid(fake_logits).mean().item()}
+                run.check_finite(numbers)  # before the step: never update with a NaN
+                opt_d.zero_grad()
+                d_loss.backward()
+                opt_d.step()
+                d_steps += 1
 
-    fit(run, epochs, step, end_epoch, progress=progress, show=("d_loss", "g_loss", "d_x",
-                                                                "d_g_z"))
+                # (2) Update G, after every k D steps: fresh noise, through a fixed D.
+                if d_steps % k == 0:
+                    z = minigen.randn(n, G.latent_dim, device=dev)
+                    D.requires_grad_(False)  # D is fixed: its weights get no gradient
+                    g_loss = generator_loss(D(G(z)), saturating)
+                    D.requires_grad_(True)  # (requires_grad is read as the graph is built)
+                    numbers["g_loss"] = g_loss.item()
+                    run.check_finite(numbers)
+                    opt_g.zero_grad()
+                    g_loss.backward()
+                    opt_g.step()
+                    if generator_ema is not None:
+                        generator_ema.update_parameters(G)
+
+                run.log_batch(numbers)  # history, progress bar; after a Ctrl-C: save, stop
+
+            run.save_samples(sampler, sampler, value_range=(-1.0, 1.0))  # fixed noise
+            run.end_epoch()  # the epoch's means to the history; checkpoint.npz
+
     hist = run.history["epoch"]
     if hist.get("d_loss"):
         viz.plot_gan_losses(hist["d_loss"], hist["g_loss"], run.out / "losses.png",
                             title=f"{run.config['model'].upper()} training loss")
-        write_gif(run)
+        run.write_gif()
     return run.history
+
+
+def _check_pixel_range(real: Any) -> None:
+    """Warn when the real images are in [0, 1]: G's tanh makes [-1, 1], and D would tell the
+    two apart by the range alone."""
+    if float(real.min().item()) >= 0.0:
+        warnings.warn("the real images are all >= 0, but the generator's tanh makes [-1, 1]: "
+                      "load them with MNIST(pixel_range=(-1, 1))", stacklevel=3)

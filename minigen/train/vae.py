@@ -14,7 +14,7 @@ from typing import Any
 import minigen
 from minigen import backend, optim, viz
 from minigen.models.losses import vae_loss
-from minigen.train.loop import CHECKPOINT, Run, fit, save_epoch_samples, write_gif
+from minigen.train.run import CHECKPOINT, Run
 
 
 def evaluate_vae(model: Any, loader: Any) -> dict[str, float]:
@@ -50,7 +50,8 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
     out : the run folder: ``checkpoint.npz`` (every epoch), ``samples/epoch_NNN.png`` (fixed
         z ~ N(0, I) decoded after every epoch), ``samples.gif`` and ``losses.png`` (the end).
     seed : seeds every generator (``minigen.manual_seed``) and the fixed noise.
-    resume : a checkpoint to continue from exactly.
+    resume : a checkpoint to continue from exactly. ``out``'s own checkpoint.npz before it
+        exists (the run stopped in its first epoch) starts the run afresh, saying so.
     dataset : the data's name ("mnist", "fashion-mnist"), kept in the checkpoint: resuming
         on other data is refused, and ``python -m minigen evaluate`` picks its classifier.
 
@@ -63,10 +64,10 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
     if seed is not None:
         minigen.manual_seed(seed)
     noise_gen = backend.Generator(dev, 0 if seed is None else seed)
+    opt = optim.Adam(model.parameters(), lr=lr)
     run = Run(
-        kind="vae", models={"vae": model},
-        optimizers={"vae": optim.Adam(model.parameters(), lr=lr)},
-        loader=loader, out=Path(out),
+        kind="vae", models={"vae": model}, optimizers={"vae": opt},
+        loader=loader, out=Path(out), epochs=epochs, progress=progress,
         config={"model": "vae" if model.posterior == "diagonal" else "vae_full",
                 "latent_dim": model.latent_dim, "posterior": model.posterior,
                 "batch_size": loader.batch_size, "lr": lr,
@@ -75,29 +76,29 @@ def train_vae(model: Any, loader: Any, test_loader: Any = None, epochs: int = 10
         resume_command=resume_command or f"train_vae(..., resume='{Path(out) / CHECKPOINT}')",
     )
     if resume is not None:
-        run.load(resume)
-    opt = run.optimizers["vae"]
+        run.resume_from(resume)
 
-    def step(x: Any) -> dict[str, float]:
-        loss, bce, kl = vae_loss(model(x), x)
-        values = {"loss": loss.item(), "bce": bce.item(), "kl": kl.item()}
-        run.check_finite(values)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return values
+    with run.handle_ctrl_c():
+        for epoch in range(run.epoch, epochs):
+            for x in run.batches(epoch):
+                # encode, sample z = mu + sigma * eps, decode; loss = BCE + KL = -ELBO
+                loss, bce, kl = vae_loss(model(x), x)
+                numbers = {"loss": loss.item(), "bce": bce.item(), "kl": kl.item()}
+                run.check_finite(numbers)  # before the step: never update with a NaN
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run.log_batch(numbers)  # history, progress bar; after a Ctrl-C: save, stop
 
-    def end_epoch() -> dict[str, float]:
-        extra = {}
-        if test_loader is not None:
-            extra = {f"test_{k}": v for k, v in evaluate_vae(model, test_loader).items()}
-            run.check_finite(extra)
-        save_epoch_samples(run, model, model.generate, value_range=(0.0, 1.0))
-        return extra
+            test = {}
+            if test_loader is not None:
+                test = {f"test_{k}": v for k, v in evaluate_vae(model, test_loader).items()}
+                run.check_finite(test)
+            run.save_samples(model, model.generate, value_range=(0.0, 1.0))  # fixed z
+            run.end_epoch(test)  # the epoch's means and test loss to the history; checkpoint
 
-    fit(run, epochs, step, end_epoch, progress=progress, show=("loss", "bce", "kl"))
     hist = run.history["epoch"]
     if hist.get("loss"):
         viz.plot_vae_losses(hist["loss"], hist.get("test_loss", []), run.out / "losses.png")
-        write_gif(run)
+        run.write_gif()
     return run.history

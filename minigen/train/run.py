@@ -1,10 +1,16 @@
-"""What every training run shares: checkpoints, exact resume, the NaN guard, Ctrl-C, progress.
+"""What every training run shares, as calls the training loops make: checkpoints, exact resume,
+the NaN guard, Ctrl-C, the progress bar and the per-epoch samples. ``train_gan`` and
+``train_vae`` write their loops out and call a :class:`Run`::
 
-A run is a :class:`Run`: the models, their optimizers, the data loader, a position (epochs
-done, batches done in the current epoch), running sums for the current epoch's means, and the
-history. :func:`fit` drives it epoch by epoch, calling a model-specific ``step`` per batch and
-``end_epoch`` after each epoch, and writes ``checkpoint.npz`` in the run folder after each
-epoch.
+    with run.handle_ctrl_c():
+        for epoch in range(run.epoch, epochs):
+            for x in run.batches(epoch):        # skips what a resumed run did already
+                ...forward, losses...
+                run.check_finite(numbers)       # before the optimizer step
+                ...zero_grad, backward, step...
+                run.log_batch(numbers)          # history, progress bar, a pending Ctrl-C
+            run.save_samples(model, decode, value_range)
+            run.end_epoch()                     # epoch means, checkpoint.npz
 
 Exact resume. Every random draw (noise, dropout, shuffling) comes from a seeded generator, so
 a checkpoint stores the generators' states next to the weights: at the start of the current
@@ -28,6 +34,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +63,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Run:
-    """The state of one training run (everything a checkpoint holds)."""
+    """One training run: the models, optimizers, loader, position (epochs done, batches done
+    in this epoch), this epoch's running sums and the history (all a checkpoint holds)."""
 
     kind: str  # "gan" or "vae"
     models: dict[str, Any]  # name -> Module
@@ -73,6 +81,11 @@ class Run:
     rng_epoch: dict[str, Any] | None = None
     resume_command: str = ""
     saved_rng: dict[str, Any] | None = None  # the random state at the saved batch
+    epochs: int = 0  # the epoch count to reach (for the progress bar)
+    progress: bool = True  # show a progress bar
+    _bar: Any = field(default=None, init=False, repr=False)  # this epoch's tqdm bar
+    _stop: _DeferredInterrupt | None = field(default=None, init=False, repr=False)
+    _started: float = field(default=0.0, init=False, repr=False)  # this epoch's start
 
     @property
     def device(self) -> backend.Device:
@@ -82,14 +95,113 @@ class Run:
     def checkpoint(self) -> Path:
         return self.out / CHECKPOINT
 
-    # ------------------------------------------------------------------ bookkeeping
-    def record(self, values: dict[str, float]) -> None:
-        """Append one batch's numbers to the history and to this epoch's running sums."""
-        for name, value in values.items():
+    # ------------------------------------------------------------------ the loop's calls
+    def batches(self, epoch: int) -> Iterator[Any]:
+        """The images of epoch ``epoch``'s batches (without labels), from where the run stands:
+        a resumed run draws the epoch's shuffled order again and skips the batches it did."""
+        assert epoch == self.epoch, (epoch, self.epoch)
+        self._started = time.perf_counter()
+        if self.batch == 0:
+            self.rng_epoch = self.rng_state()
+            batches = iter(self.loader)
+        else:
+            self.set_rng_state(self.rng_epoch)  # the epoch's start: same shuffled order
+            batches = iter(self.loader)
+            for _ in range(self.batch):
+                next(batches)
+            self.set_rng_state(self.saved_rng)  # then the state at the saved batch
+        name = self.config.get("model", self.kind)  # "dcgan", "vae_full": say which
+        self._bar = tqdm(total=len(self.loader), initial=self.batch, disable=not self.progress,
+                         desc=f"{name} epoch {epoch + 1}/{self.epochs}", leave=True,
+                         dynamic_ncols=True)
+        for batch in batches:
+            yield batch[0] if isinstance(batch, (tuple, list)) else batch
+
+    def check_finite(self, numbers: dict[str, float]) -> None:
+        """Raise :class:`NonFiniteLossError` if a number of this batch is NaN or infinite
+        (call it before the optimizer step, so that no update ever uses a bad gradient)."""
+        bad = {k: v for k, v in numbers.items() if not math.isfinite(v)}
+        if bad:
+            what = ", ".join(f"{k} = {v}" for k, v in bad.items())
+            raise NonFiniteLossError(f"{what} at epoch {self.epoch + 1}, batch {self.batch + 1}: "
+                                     f"training stopped before the update. {self._last_good()}")
+
+    def log_batch(self, numbers: dict[str, float]) -> None:
+        """One batch done: its numbers go to the history and the progress bar; after a first
+        Ctrl-C, save a checkpoint here and stop (:class:`TrainingInterrupted`)."""
+        for name, value in numbers.items():
             self.history["batch"].setdefault(name, []).append(value)
             total = self.running.setdefault(name, [0.0, 0])
             total[0] += value
             total[1] += 1
+        self.batch += 1
+        self._bar.update(1)
+        self._bar.set_postfix({k: f"{v:.3f}" for k, v in self.epoch_means().items()})
+        if self._stop is not None and self._stop.requested:
+            self._interrupted(self.save())
+
+    def save_samples(self, model: Any, decode: Callable[[Any], Any],
+                     value_range: tuple[float, float]) -> None:
+        """Decode the fixed noise (``model`` in eval mode), save this epoch's grid PNG, and keep
+        the images (uint8) in the history for the GIF."""
+        was_training = model.training
+        model.eval()
+        with minigen.no_grad():
+            images = decode(self.fixed_noise)
+        model.train(was_training)
+        epoch = self.epoch + 1
+        viz.save_image_grid(images, self.out / "samples" / f"epoch_{epoch:03d}.png",
+                            title=f"Epoch {epoch}", value_range=value_range)
+        self.history["samples"].append(viz.to_uint8(images, value_range))
+
+    def end_epoch(self, extra: dict[str, float] | None = None) -> None:
+        """The epoch's means (and ``extra`` numbers, a test loss...) and its time go to
+        ``history["epoch"]``; then the checkpoint is written (and a pending Ctrl-C stops)."""
+        means = {**self.epoch_means(), **(extra or {})}
+        self._bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
+        self._bar.close()
+        means["time"] = time.perf_counter() - self._started
+        for name, value in means.items():
+            self.history["epoch"].setdefault(name, []).append(value)
+        self.epoch, self.batch, self.running = self.epoch + 1, 0, {}
+        self.rng_epoch = self.rng_state()
+        path = self.save()
+        if self._stop is not None and self._stop.requested:
+            self._interrupted(path)
+
+    @contextmanager
+    def handle_ctrl_c(self) -> Iterator[Run]:
+        """Around the loop: the first Ctrl-C is only noted (:meth:`log_batch` and
+        :meth:`end_epoch` save and stop); a second one, or a KeyboardInterrupt from elsewhere,
+        stops at once, keeping the last checkpoint as it is."""
+        self._stop = _DeferredInterrupt()
+        try:
+            with self._stop:
+                yield self
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            where = self.checkpoint if self.checkpoint.exists() else None
+            note = (f"the last checkpoint, {where}, is intact. Resume with: "
+                    f"{self.resume_command}" if where else "no checkpoint was written yet")
+            raise TrainingInterrupted(f"stopped inside a batch; {note}", where) from None
+        finally:
+            self._stop = None
+            if self._bar is not None:
+                self._bar.close()
+
+    def write_gif(self) -> None:
+        """All epochs' fixed-noise grids as ``samples.gif``."""
+        frames = self.history["samples"]
+        viz.save_gif(frames, self.out / "samples.gif",
+                     titles=[f"Epoch {e + 1}" for e in range(len(frames))],
+                     value_range=(0, 255))
+
+    def _interrupted(self, path: Path) -> None:
+        where = (f"after epoch {self.epoch}" if self.batch == 0 else
+                 f"at epoch {self.epoch + 1}, batch {self.batch}")
+        raise TrainingInterrupted(f"interrupted {where}; saved {path}. Resume with: "
+                                  f"{self.resume_command}", path)
 
     def epoch_means(self) -> dict[str, float]:
         return {name: s / n for name, (s, n) in self.running.items() if n}
@@ -127,6 +239,17 @@ class Run:
         minigen.save(self.state(), self.checkpoint)
         return self.checkpoint
 
+    def resume_from(self, path: str | Path) -> None:
+        """Continue from the checkpoint ``path``. If ``path`` is this run's own checkpoint and
+        it was never written (the run stopped before its first epoch ended), start afresh and
+        say so; any other missing or damaged file is a :class:`CheckpointError`."""
+        path = Path(path)
+        if not path.exists() and path.resolve() == self.checkpoint.resolve():
+            print(f"{self.out} holds no {CHECKPOINT} yet (its run stopped before the first epoch "
+                  "ended): starting afresh", file=sys.stderr)
+            return
+        self.load(path)
+
     def load(self, path: str | Path) -> None:
         """Restore everything from a checkpoint written by :meth:`save`."""
         ckpt = minigen.load(path, device=self.device)
@@ -160,14 +283,6 @@ class Run:
                     "minigen.detect_anomaly().")
         return "No checkpoint was written yet. Try a lower learning rate."
 
-    def check_finite(self, values: dict[str, float]) -> None:
-        """Raise :class:`NonFiniteLossError` if a number of this batch is NaN or infinite."""
-        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        if bad:
-            what = ", ".join(f"{k} = {v}" for k, v in bad.items())
-            raise NonFiniteLossError(f"{what} at epoch {self.epoch + 1}, batch {self.batch + 1}: "
-                                     f"training stopped before the update. {self._last_good()}")
-
 
 def _finite(array: Any) -> bool:
     xp = backend.namespace(array)
@@ -196,97 +311,3 @@ class _DeferredInterrupt:
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-
-
-def _batches(run: Run) -> Iterator[Any]:
-    """This epoch's batches from the current position (skipping those done before a resume)."""
-    if run.batch == 0:
-        run.rng_epoch = run.rng_state()
-        return iter(run.loader)
-    run.set_rng_state(run.rng_epoch)  # the epoch's start: same shuffled order
-    batches = iter(run.loader)
-    for _ in range(run.batch):
-        next(batches)
-    run.set_rng_state(run.saved_rng)  # then the state at the saved batch
-    return batches
-
-
-def fit(run: Run, epochs: int, step: Callable[[Any], dict[str, float]],
-        end_epoch: Callable[[], dict[str, float]], progress: bool = True,
-        show: tuple[str, ...] = ()) -> None:
-    """Train ``run`` until ``epochs`` epochs are complete.
-
-    ``step(images)`` does one batch and returns its numbers (checked finite BEFORE it updates:
-    see :meth:`Run.check_finite`); ``end_epoch()`` returns the epoch's extra numbers (test
-    loss...). Per-epoch means of the step numbers, the extras and the epoch time go to
-    ``run.history["epoch"]``.
-    """
-    with _DeferredInterrupt() as stop:
-        try:
-            while run.epoch < epochs:
-                started = time.perf_counter()
-                batches = _batches(run)
-                name = run.config.get("model", run.kind)  # "dcgan", "vae_full": say which
-                bar = tqdm(total=len(run.loader), initial=run.batch, disable=not progress,
-                           desc=f"{name} epoch {run.epoch + 1}/{epochs}", leave=True,
-                           dynamic_ncols=True)
-                with bar:
-                    for batch in batches:
-                        images = batch[0] if isinstance(batch, (tuple, list)) else batch
-                        run.record(step(images))
-                        run.batch += 1
-                        bar.update(1)
-                        means = run.epoch_means()
-                        bar.set_postfix({k: f"{means[k]:.3f}" for k in show if k in means})
-                        if stop.requested:
-                            raise _Stop
-                    means = {**run.epoch_means(), **end_epoch()}
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()
-                                     if k in show or k.startswith("test")})
-                means["time"] = time.perf_counter() - started
-                for name, value in means.items():
-                    run.history["epoch"].setdefault(name, []).append(value)
-                run.epoch, run.batch, run.running = run.epoch + 1, 0, {}
-                run.rng_epoch = run.rng_state()
-                run.save()
-                if stop.requested:
-                    raise _Stop
-        except _Stop:
-            path = run.save()
-            where = (f"after epoch {run.epoch}" if run.batch == 0 else
-                     f"at epoch {run.epoch + 1}, batch {run.batch}")
-            raise TrainingInterrupted(f"interrupted {where}; saved {path}. Resume with: "
-                                      f"{run.resume_command}", path) from None
-        except KeyboardInterrupt as e:
-            if isinstance(e, TrainingInterrupted):
-                raise
-            where = run.checkpoint if run.checkpoint.exists() else None
-            note = (f"the last checkpoint, {where}, is intact. Resume with: "
-                    f"{run.resume_command}" if where else "no checkpoint was written yet")
-            raise TrainingInterrupted(f"stopped inside a batch; {note}", where) from None
-
-
-class _Stop(Exception):
-    """Internal: leave the loop at a batch boundary to save and raise TrainingInterrupted."""
-
-
-def save_epoch_samples(run: Run, model: Any, decode: Callable[[Any], Any],
-                       value_range: tuple[float, float]) -> None:
-    """Decode the fixed noise (``model`` in eval mode), save this epoch's grid PNG, and keep
-    the images (uint8) in the history for the GIF."""
-    was_training = model.training
-    model.eval()
-    with minigen.no_grad():
-        images = decode(run.fixed_noise)
-    model.train(was_training)
-    epoch = run.epoch + 1
-    viz.save_image_grid(images, run.out / "samples" / f"epoch_{epoch:03d}.png",
-                        title=f"Epoch {epoch}", value_range=value_range)
-    run.history["samples"].append(viz.to_uint8(images, value_range))
-
-
-def write_gif(run: Run) -> None:
-    """All epochs' fixed-noise grids as ``samples.gif``."""
-    frames = run.history["samples"]
-    viz.save_gif(frames, run.out / "samples.gif",
-                 titles=[f"Epoch {e + 1}" for e in range(len(frames))], value_range=(0, 255))
