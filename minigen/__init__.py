@@ -1,23 +1,18 @@
 """minigen: a teaching library for generative models on a from-scratch autograd engine.
 
->>> import minigen
 >>> x = minigen.randn(3, requires_grad=True)
 >>> (x * x).sum().backward()   # x.grad == 2 * x
+
+The core: ``autograd`` (Function, the backward pass), ``tensor`` (Tensor), ``creation``,
+``ops``, ``nn``, ``optim``, ``backend``. The everyday PyTorch API beyond the report's models
+is in ``minigen.extras``, found here on first use (the ``__getattr__`` at the end).
 """
 
 import importlib
 from typing import Any
 
 from minigen import backend
-from minigen.autograd import (
-    Context,
-    Function,
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    set_detect_anomaly,
-)
+from minigen.autograd import Context, Function, enable_grad, is_grad_enabled, no_grad
 from minigen.backend import (
     Device,
     DType,
@@ -43,33 +38,23 @@ from minigen.errors import (
     MinigenError,
     ShapeError,
 )
-from minigen.tensor import Tensor  # noqa: I001  (Tensor first: ops and creation need it)
-from minigen.ops import *  # noqa: F401,F403  (exp, matmul, cat... as minigen.exp etc.)
+from minigen.tensor import Tensor  # noqa: I001  (Tensor before the ops and creation)
+from minigen.ops import *  # noqa: F401,F403  (minigen.exp, minigen.matmul...)
 from minigen.creation import (
     arange,
-    empty,
-    eye,
     from_numpy,
     full,
     full_like,
-    linspace,
-    logspace,
     ones,
     ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
     tensor,
     zeros,
     zeros_like,
 )
-from minigen.creation_random import (
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-)
-from minigen.grad_mode import inference_mode, set_grad_enabled  # noqa: E402
 from minigen.gradcheck import gradcheck  # noqa: E402
 from minigen.io import load, save  # noqa: E402
 from minigen import data, functional, nn, optim  # noqa: E402,I001
@@ -80,7 +65,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # PEP 562: Python calls a module's __getattr__ only for a name the module lacks. The
     # everyday PyTorch API beyond the report's models lives in minigen.extras, imported here
-    # on first use: `import minigen` loads the core alone.
+    # on first use: `import minigen` loads the core alone. (minigen.ops, minigen.functional,
+    # minigen.nn and minigen.optim end the same way; Tensor.__getattr__ finds its methods.)
     if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return importlib.import_module("minigen.extras").lookup(__name__, name)

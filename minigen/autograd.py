@@ -1,278 +1,270 @@
-"""The autograd engine: Function, Context and the tensor's core (the backward pass itself is
-in ``backprop``, the grad modes in ``grad_mode``).
+"""Autograd: Function and Context, the backward pass, and the switches every op reads.
 
-Every differentiable operation is a :class:`Function` subclass with a ``forward`` and a
-``backward`` on raw arrays, side by side. ``Function.apply`` runs ``forward`` and, when a
-gradient will be needed, links the output to a :class:`Context` that remembers the inputs and
-whatever ``forward`` saved. ``backward()`` walks those contexts in reverse topological order,
-without recursion, calling each ``backward`` once with the summed gradient of its output.
+An op is a :class:`Function` subclass with two static methods on raw arrays, side by side:
+``forward(ctx, *inputs)`` computes the output and saves in ``ctx`` what the derivative needs;
+``backward(ctx, grad_out)`` turns the gradient of the loss w.r.t. the output into one gradient
+per input (the chain rule, one op at a time). ``Function.apply`` runs ``forward`` and, when a
+gradient will be wanted, links the output tensor to its Context, which remembers its inputs:
+that chain of contexts IS the graph. :func:`backward` walks it from the loss back to the
+leaves, in reverse topological order and without recursion.
 
-The graph keeps only what backward needs: the leaf tensors (to fill their ``.grad``), the
-contexts, and the arrays each op saved; intermediate outputs are freed as soon as user code
-drops them, and saved arrays as soon as their op's backward has run.
+Read this file first, then ``tensor.py`` (the Tensor), then an op (``ops/elementwise.py``).
 """
 
 from __future__ import annotations
 
-import os
-import traceback
-import weakref
+import functools
+import importlib
+import inspect
+import itertools
 from typing import Any
 
-from minigen import grad_mode
-from minigen.backend import (
-    Array,
-    HostScalar,
-    as_host_array,
-    dtype_of,
-    namespace,
-    quiet_floating_point,
-)
-from minigen.errors import AnomalyError, DeviceError, DTypeError, GraphError, ShapeError
-from minigen.grad_mode import (  # noqa: F401  (re-exported: minigen.autograd.no_grad etc.)
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    set_detect_anomaly,
-)
-from minigen.hooks import RemovableHandle
+from minigen import backend
+from minigen.errors import DeviceError, DTypeError, GraphError, ShapeError
+
+# ------------------------------------------------------------------ the switches
+grad_enabled = True  # False inside `with no_grad():` -- ops then record no graph
+anomaly_enabled = False  # True inside `with detect_anomaly():`: every value is checked
 
 
-def _check_finite(array: Array, what: str, ctx: Context) -> None:
-    xp = namespace(array)
-    if not dtype_of(array).is_floating_point or bool(xp.all(xp.isfinite(array))):
-        return
-    kind = "NaN" if bool(xp.any(xp.isnan(array))) else "Inf"
-    if hasattr(ctx, "trace"):
-        shapes = ", ".join(str(s) for s in ctx.anomaly_shapes)
-        where = "".join(traceback.format_list(ctx.trace)).rstrip()
-    else:  # a graph recorded before detect_anomaly was switched on
-        shapes = ", ".join(str(tuple(s)) for s in ctx.input_shapes if s is not None)
-        where = "  (unknown: run the forward pass under detect_anomaly() too)"
-    raise AnomalyError(
-        f"{kind} found in the {what} of {ctx.name} (input shapes: {shapes}).\n"
-        f"The op was created here:\n{where}"
-    )
+def is_grad_enabled() -> bool:
+    return grad_enabled
 
 
+class no_grad:
+    """Record no graph inside ``with no_grad():`` (evaluation, optimizer updates), or in a
+    function decorated ``@no_grad()`` (or the bare ``@no_grad``, as in PyTorch 2)."""
+
+    mode = False
+
+    def __new__(cls, func: Any = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no argument, or decorates a function; "
+                            f"got {func!r:.60}")
+        return cls()(func)  # the bare @no_grad on a function
+
+    def __enter__(self) -> None:
+        global grad_enabled
+        self.previous, grad_enabled = grad_enabled, self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global grad_enabled
+        grad_enabled = self.previous
+
+    def __call__(self, func: Any) -> Any:
+        if inspect.isgeneratorfunction(func):  # (rare: minigen.extras.grad_mode handles it)
+            return importlib.import_module("minigen.extras.grad_mode").generator(self, func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():  # a fresh context on every call
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record the graph again, inside a ``no_grad`` block (or as a decorator)."""
+
+    mode = True
+
+
+
+# ------------------------------------------------------------------ Function and Context
 class Context:
-    """What one op application remembers for its backward.
-
-    ``save_for_backward(*arrays)`` keeps arrays (freed after backward); small facts (axes,
-    shapes, strides) may be set as plain attributes. ``needs_input_grad[i]`` says whether input
-    ``i`` wants a gradient, so backward can skip work.
-    """
+    """What one application of an op remembers for its backward: the arrays it saved
+    (``save_for_backward``; freed after the backward pass), any small facts set as
+    attributes (``ctx.axis = 1``), and ``needs_input_grad[i]``, so backward can skip work."""
 
     def __init__(self) -> None:
-        self.saved: tuple[Array, ...] | None = ()
+        self.saved: tuple[Any, ...] | None = ()
+        self._hooks: dict[int, Any] = {}  # gradient hooks of the op's output (register_hook)
+        self.retained: Any = None  # a weak reference to the output, after retain_grad()
 
-    def save_for_backward(self, *arrays: Array) -> None:
+    def save_for_backward(self, *arrays: Any) -> None:
         self.saved = arrays
 
     @property
-    def saved_arrays(self) -> tuple[Array, ...]:
+    def saved_arrays(self) -> tuple[Any, ...]:
         if self.saved is None:
-            raise GraphError(
-                f"backward through {self.name} a second time, but its saved arrays were freed "
-                "after the first backward: pass retain_graph=True to the first backward() "
-                "if you need to call it twice"
-            )
+            raise GraphError(f"backward through {self.name} a second time, but its saved "
+                             "arrays were freed after the first backward: pass "
+                             "retain_graph=True to the first backward() to call it twice")
         return self.saved
 
 
 class Function:
-    """Base class of differentiable ops: subclass, write ``forward`` and ``backward``.
+    """Base class of every op: subclass it and write ``forward`` and ``backward``.
 
-    ``forward(ctx, *args, **kwargs)`` receives arrays where the caller passed tensors and
-    returns one array. ``backward(ctx, grad_out)`` returns one gradient per positional input
-    (``None`` for inputs without one), each of its input's shape or broadcastable to it: the
-    engine sums broadcast dimensions away in one place. Every subclass is listed in
-    ``Function.registry``; the test suite checks each against finite differences.
+    ``backward`` returns one gradient per positional input of ``forward`` (None for inputs
+    that need none). A gradient may have the broadcast output's shape: :func:`backward` sums
+    it back down to its input's shape, the one place where broadcasting is undone.
     """
 
-    registry: dict[str, type[Function]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        Function.registry[cls.__name__] = cls
-
     @staticmethod
-    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Array:
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
     @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> Any:
+    def backward(ctx: Context, grad_out: Any) -> Any:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args: Any, **kwargs: Any):
-        first = None
-        arrays = []
-        requires_grad = False
-        for a in args:
-            if isinstance(a, TensorCore):
-                if first is None:
-                    first = a
-                elif (type(a.data) is not type(first.data) or a.data.dtype != first.data.dtype
-                      or a.data.device != first.data.device):
-                    _check_compatible(cls.__name__, first, a)
-                requires_grad = requires_grad or a.requires_grad
-                arrays.append(a.data)
-            else:
-                arrays.append(a)
-        if first is None:
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run ``forward`` on the arrays inside the tensor arguments (other arguments pass
+        as they are) and return its output as a Tensor, linked into the graph if needed."""
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if not tensors:
             raise DTypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
+        for t in tensors[1:]:
+            _check_compatible(cls.__name__, tensors[0], t)
         ctx = Context()
-        with quiet_floating_point():  # inf and NaN are values, not warnings
-            out = cls.forward(ctx, *arrays, **kwargs)
-        if isinstance(out, HostScalar):  # NumPy turns 0-d results into scalars: undo that
-            out = as_host_array(out)
-        result = first._make(out)
-        # An integer or bool result is piecewise constant: no gradient, so no graph (PyTorch).
-        if requires_grad and grad_mode.grad_enabled and dtype_of(out).is_floating_point:
-            ctx.name = cls.__name__
-            ctx.fn = cls
-            ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
-                                         for a in args)
-            # Each input is linked by its own context, or by itself when it is a leaf.
-            ctx.parents = tuple(
-                (a._ctx if a._ctx is not None else a) if need else None
-                for a, need in zip(args, ctx.needs_input_grad)
-            )
-            ctx.input_shapes = tuple(a.shape if need else None
-                                     for a, need in zip(args, ctx.needs_input_grad))
-            ctx.out_ref = None
-            result.requires_grad = True
-            result._ctx = ctx
-        if grad_mode.anomaly_enabled:  # (also under no_grad: a NaN made there is just as wrong)
-            ctx.name = cls.__name__
-            ctx.anomaly_shapes = tuple(tuple(a.shape) for a in args if isinstance(a, TensorCore))
-            ctx.trace = _creation_trace()
-            _check_finite(out, "output", ctx)
+        ctx.name = cls.__name__
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        with backend.quiet_floating_point():  # inf and NaN are values, not warnings
+            out = backend.as_array(cls.forward(ctx, *arrays, **kwargs))
+        result = Tensor._make(out)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        # An integer or bool result is piecewise constant: no gradient, so no graph.
+        if grad_enabled and any(needs) and backend.dtype_of(out).is_floating_point:
+            ctx.fn, ctx.needs_input_grad = cls, needs
+            # Each input is linked by its own context, or by itself if it is a leaf.
+            ctx.parents = tuple((a._ctx or a) if need else None for a, need in zip(args, needs))
+            ctx.input_shapes = tuple(a.shape if need else None for a, need in zip(args, needs))
+            ctx.batch_last = backend.batch_last(out)  # (its memory layout: see backward)
+            result.requires_grad, result._ctx = True, ctx
+        if anomaly_enabled:  # (minigen.detect_anomaly: see minigen.extras.anomaly)
+            importlib.import_module("minigen.extras.anomaly").check_output(ctx, args, out)
         return result
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _creation_trace() -> list[traceback.FrameSummary]:
-    """Where an op is being created: from the innermost line of the user's code (the last frame
-    outside minigen's package) down to the op's function, at most 10 frames."""
-    frames = traceback.extract_stack()[:-2]  # drop this function and apply
-    while len(frames) > 1 and frames[-1].filename.startswith(_PACKAGE + "ops" + os.sep):
-        frames.pop()  # and the op's own function (ops.linear...)
-    outside = [i for i, f in enumerate(frames) if not f.filename.startswith(_PACKAGE)]
-    start = outside[-1] if outside else 0
-    frames = frames[start:]
-    return frames if len(frames) <= 10 else frames[:1] + frames[-9:]
-
-
-def _check_compatible(op: str, a: TensorCore, b: TensorCore) -> None:
+def _check_compatible(op: str, a: Tensor, b: Tensor) -> None:
+    """Two tensor inputs of one op share a device and, if floating, a dtype (no silent
+    copies or casts: NumPy would upcast float32 + float64 to float64 without a word)."""
+    x, y = a.data, b.data
+    if type(x) is type(y) and x.dtype == y.dtype and x.device == y.device:
+        return  # the usual case, told cheaply
     if a.device != b.device:
-        raise DeviceError(
-            f"{op} got tensors on two devices, {a.device} and {b.device}: "
-            f"move one with .to('{a.device}') first"
-        )
-    if a.dtype.is_floating_point and b.dtype.is_floating_point and a.dtype != b.dtype:
-        raise DTypeError(
-            f"{op} got two dtypes, {a.dtype} and {b.dtype}; minigen never casts silently: "
-            f"cast one with .to({a.dtype}) or .to({b.dtype})"
-        )
-    if a.dtype.is_floating_point != b.dtype.is_floating_point:  # NumPy would give float64
-        floating, other = (a, b) if a.dtype.is_floating_point else (b, a)
-        raise DTypeError(
-            f"{op} got a {floating.dtype} tensor and a {other.dtype} tensor; minigen never "
-            f"casts silently: convert the {other.dtype} one with .to({floating.dtype})"
-        )
+        raise DeviceError(f"{op} got tensors on two devices, {a.device} and {b.device}: "
+                          f"move one with .to('{a.device}') first")
+    if a.dtype != b.dtype and (a.dtype.is_floating_point or b.dtype.is_floating_point):
+        raise DTypeError(f"{op} got two dtypes, {a.dtype} and {b.dtype}; minigen never casts "
+                         f"silently: convert one with .to({a.dtype}) or .to({b.dtype})")
 
 
-class TensorCore:
-    """What the engine needs of a tensor; :class:`minigen.Tensor` adds the user's API."""
+# ------------------------------------------------------------------ the backward pass
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+    """Add d(tensor)/d(leaf), contracted with ``gradient``, into every leaf's ``.grad``.
 
-    # _backward_hooks: a leaf's gradient hooks ({id: array -> array}), set only when one is
-    # registered (a non-leaf's live on its Context); read with getattr(..., None)
-    # _is_view: made by an op that makes a view in PyTorch (a slice, reshape, transpose,
-    # detach); set only then, read with getattr(..., False)
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_backward_hooks", "_is_view",
-                 "__weakref__")
+    ``gradient`` (the cotangent, the tensor's shape) may be left out for a single number.
+    The saved arrays of the graph are freed on the way, unless ``retain_graph``.
+    """
+    if not tensor.requires_grad:
+        raise GraphError("backward() on a tensor that does not require grad: no input of the "
+                         "computation had requires_grad=True (or it ran under no_grad())")
+    if gradient is None:
+        if tensor.numel() != 1:
+            raise GraphError(f"backward() without a gradient works only for a single number, "
+                             f"but this tensor has shape {tensor.shape}: call .sum() or "
+                             ".mean() first, or pass gradient= of the same shape")
+        gradient = backend.namespace(tensor.data).ones_like(tensor.data)
+    gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+    if tuple(gradient.shape) != tensor.shape:
+        raise ShapeError(f"backward() got a gradient of shape {tuple(gradient.shape)} for a "
+                         f"tensor of shape {tensor.shape}")
+    root = tensor._ctx or tensor
+    grads = {id(root): gradient}  # node -> the sum of the gradients that reached it so far
+    with backend.quiet_floating_point():
+        for node in _topological_order(root):
+            grad_out = grads.pop(id(node), None)
+            if grad_out is None:  # (nothing reached it: an input that needs no gradient)
+                continue
+            for hook in list(node._hooks.values()):  # (a hook may remove itself)
+                grad_out = hook(grad_out)
+            if isinstance(node, Tensor):  # a leaf: its gradient is complete
+                _accumulate(node, grad_out)
+                continue
+            ctx = node
+            if ctx.retained is not None and ctx.retained() is not None:  # retain_grad()
+                _accumulate(ctx.retained(), grad_out)
+            _ = ctx.saved_arrays  # (a clear error if an earlier backward freed this graph)
+            # The gradient in the memory layout of the output it belongs to: a matter of speed,
+            # not of maths (see backend.in_layout).
+            grads_in = ctx.fn.backward(ctx, backend.in_layout(grad_out, ctx.batch_last))
+            for parent, shape, g in zip(ctx.parents, ctx.input_shapes,
+                                        grads_in if isinstance(grads_in, tuple) else (grads_in,)):
+                if parent is None or g is None:
+                    continue
+                g = backend.as_array(g)
+                if tuple(g.shape) != shape:
+                    g = _unbroadcast(g, shape, ctx.name)
+                if anomaly_enabled:
+                    importlib.import_module("minigen.extras.anomaly").check_gradient(ctx, g)
+                # A node used by several ops gets the SUM of their gradients (chain rule).
+                grads[id(parent)] = g if id(parent) not in grads else grads[id(parent)] + g
+            if not retain_graph:
+                ctx.saved = None  # free the saved arrays as soon as they are used
 
-    @classmethod
-    def _make(cls, data: Array, requires_grad: bool = False) -> TensorCore:
-        t = object.__new__(cls)
-        t.data, t.requires_grad, t.grad, t._ctx = data, requires_grad, None, None
-        return t
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+def _accumulate(tensor: Tensor, grad: Any) -> None:
+    """``tensor.grad += grad``: gradients add up over backward calls until zero_grad()."""
+    grad = backend.in_layout(grad, backend.batch_last(tensor.data))  # (as in backward)
+    tensor.grad = Tensor._make(grad if tensor.grad is None else tensor.grad.data + grad)
 
-        ``gradient`` is the cotangent (same shape as ``self``); it may be omitted only for a
-        tensor of one element. The graph's saved arrays are freed unless ``retain_graph``.
-        """
-        if create_graph:
-            raise GraphError("higher-order gradients (create_graph=True) are not supported")
-        if not self.requires_grad and not dtype_of(self.data).is_floating_point:
-            raise GraphError(
-                f"backward() on a {dtype_of(self.data)} tensor: integer and bool results have "
-                "no gradient (the graph stops at .long(), comparisons and argmax); compute "
-                "the loss from floating tensors"
-            )
-        if not self.requires_grad:
-            raise GraphError(
-                "backward() on a tensor that does not require grad: no input of the "
-                "computation had requires_grad=True (or it ran under no_grad())"
-            )
-        if gradient is None:
-            if self.data.size != 1:
-                raise GraphError(
-                    f"backward() without a gradient works only for a single number, but this "
-                    f"tensor has shape {tuple(self.shape)}: call .sum() or .mean() first, or "
-                    "pass gradient= of the same shape"
-                )
-            xp = namespace(self.data)
-            gradient = xp.ones_like(self.data)
-        elif isinstance(gradient, TensorCore):
-            gradient = gradient.data
-        if tuple(gradient.shape) != tuple(self.data.shape):
-            raise ShapeError(
-                f"backward() got a gradient of shape {tuple(gradient.shape)} for a tensor of "
-                f"shape {tuple(self.data.shape)}"
-            )
-        from minigen.backprop import run_backward  # (it needs TensorCore, defined here)
 
-        with quiet_floating_point():
-            run_backward(self._ctx if self._ctx is not None else self, gradient, retain_graph)
+def _topological_order(root: Any) -> list[Any]:
+    """The contexts and leaves that ``root`` depends on, each before everything it depends
+    on: a depth-first search with an explicit stack (a deep graph cannot overflow Python's)."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            parents = () if isinstance(node, Tensor) else node.parents
+            stack.extend((p, False) for p in parents if p is not None)
+    return order[::-1]
 
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
-        if self._ctx is not None:
-            self._ctx.out_ref = weakref.ref(self)
 
-    def register_hook(self, hook: Any) -> Any:
-        """Call ``hook(grad)`` with this tensor's gradient whenever a backward pass has
-        computed it (for a leaf: before it is added to ``.grad``). A returned tensor of the
-        same shape replaces the gradient; None keeps it. Returns a handle: ``.remove()``.
-        See :mod:`minigen.hooks`."""
-        if not self.requires_grad:
-            raise GraphError("register_hook on a tensor that does not require grad: it gets "
-                             "no gradient to hook")
-        shape = tuple(self.shape)
+def _unbroadcast(grad: Any, shape: tuple[int, ...], op: str) -> Any:
+    """Sum ``grad`` down to ``shape``. Broadcasting copied the input along new leading axes
+    and along its axes of size 1, so its gradient sums over exactly those axes."""
+    xp = backend.namespace(grad)
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = xp.sum(grad, axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and extra >= 0 and grad.shape[i] != 1)
+    if ones:
+        grad = xp.sum(grad, axis=ones, keepdims=True)
+    if tuple(grad.shape) != shape:
+        raise ShapeError(f"the backward of {op} returned a gradient of shape "
+                         f"{tuple(grad.shape)} for an input of shape {shape} (a bug in "
+                         f"{op}.backward)")
+    return grad
 
-        def on_gradient(grad: Array) -> Array:
-            out = hook(self._make(grad))
-            if out is None:
-                return grad
-            if not isinstance(out, TensorCore):
-                raise TypeError(f"a gradient hook must return None or a minigen Tensor, got "
-                                f"{type(out).__name__}")
-            if tuple(out.shape) != shape:
-                raise ShapeError(f"a gradient hook must return a tensor of shape {shape}, "
-                                 f"got {tuple(out.shape)}")
-            return out.data
 
-        owner = self if self._ctx is None else self._ctx
-        hooks = getattr(owner, "_backward_hooks", None)
-        if hooks is None:
-            hooks = owner._backward_hooks = {}
-        return RemovableHandle(hooks, on_gradient)
+# ------------------------------------------------------------------ hooks
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict[int, Any], hook: Any):
+        self.hooks, self.id = hooks, next(self._ids)
+        hooks[self.id] = hook  # dicts keep their order: hooks run as registered
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+from minigen.tensor import Tensor  # noqa: E402  (tensor.py builds on this file: it comes last)

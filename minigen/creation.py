@@ -1,70 +1,66 @@
-"""Creation functions: new leaf tensors (``tensor``, ``zeros``, ``full``, ``arange``, ``eye``,
-``linspace``...). Floating ones are made in the default dtype (float32) unless told otherwise.
-The random ones (``randn``, ``randint``, ``randperm``...) are in :mod:`minigen.creation_random`.
+"""Creation functions: new leaf tensors. ``tensor`` copies data in; ``zeros``, ``ones``,
+``full`` and ``arange`` fill; ``randn`` and ``rand`` draw from the device's seeded generator
+(``minigen.manual_seed``). Floating tensors get the default dtype (float32) unless told.
+(More of PyTorch's: ``eye``, ``linspace``, ``randint``, ``randperm``... are extras.)
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+import operator
 from typing import Any
 
 import numpy as np
 
 from minigen import backend
-from minigen.backend import Array, Device, DType
 from minigen.errors import DTypeError, ShapeError
 from minigen.tensor import Tensor
-from minigen.tensor_methods import new_shape
 
 
-def new_leaf(data: Array, requires_grad: bool) -> Tensor:
-    t = Tensor._make(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+def shape_args(shape: tuple[Any, ...], what: str = "a shape") -> tuple[int, ...]:
+    """Both ``f(2, 3)`` and ``f((2, 3))`` mean the shape (2, 3); every size an integer."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(operator.index(n) for n in shape)  # (ints and NumPy ints; not 2.0)
+    except TypeError:
+        raise TypeError(f"{what} takes integer sizes, got {shape!r}") from None
 
 
-def tensor(data: Any, dtype: DType | str | None = None, device: Device | str | None = None,
+def new_shape(shape: tuple[Any, ...], what: str) -> tuple[int, ...]:
+    sizes = shape_args(shape, what)
+    if any(n < 0 for n in sizes):
+        raise ValueError(f"{what} got a negative size in {sizes}")
+    return sizes
+
+
+def leaf(data: Any, requires_grad: bool = False) -> Tensor:
+    return Tensor._make(data).requires_grad_(True) if requires_grad else Tensor._make(data)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor from Python numbers, nested lists, or an array, always holding its
-    own copy of the data (as ``torch.tensor``; :func:`from_numpy` shares a NumPy array's).
-
-    Python floats become the default dtype (float32); ints become int64; a NumPy array keeps
-    its dtype unless ``dtype`` is given (as in PyTorch).
-    """
+    """A new leaf tensor from a number, nested lists or an array, holding its own copy of
+    the data (as ``torch.tensor``; :func:`from_numpy` shares instead). Python floats become
+    the default dtype, ints int64; an array keeps its dtype unless ``dtype`` is given."""
     dev = backend.device(device)
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is None and _is_python_floats(data):
+    source = data.data if isinstance(data, Tensor) else data
+    if dtype is None and _has_python_float(source):
         dtype = backend.get_default_dtype()
     try:
-        array = backend.asarray(data, None if dtype is None else backend.as_dtype(dtype), dev)
-        backend.dtype_of(array)  # NumPy makes strings or objects an array: not a dtype of ours
-        if _is_array(data) and _shares(array, data):
-            array = backend.namespace(array).asarray(array, copy=True)
-        return new_leaf(array, requires_grad)
-    except (ValueError, TypeError, AttributeError):  # (a str or dict: no array at all)
-        _nested_shape(data)  # ragged lists or a string, at the top or inside: say where
+        array = backend.asarray(source, None if dtype is None else backend.as_dtype(dtype), dev)
+        backend.dtype_of(array)  # (NumPy makes strings or objects an array: not ours)
+    except (ValueError, TypeError, AttributeError):
+        _nested_shape(source)  # ragged lists or a string, at the top or inside: say where
         raise  # something else: the backend's own error
-
-
-def _is_array(x: Any) -> bool:
-    return hasattr(x, "shape") and hasattr(x, "dtype")
-
-
-def _shares(array: Array, source: Any) -> bool:
-    """Whether ``array`` may hold ``source``'s memory (the same array, or a NumPy view)."""
-    if array is source:
-        return True
-    if isinstance(array, np.ndarray) and isinstance(source, np.ndarray):
-        return bool(np.shares_memory(array, source))
-    return True  # (another array library: copy rather than guess)
+    if array is source or (isinstance(array, np.ndarray) and isinstance(source, np.ndarray)
+                           and np.shares_memory(array, source)):  # (never share the data)
+        array = backend.namespace(array).asarray(array, copy=True)
+    return leaf(array, requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A CPU tensor SHARING ``array``'s memory, as ``torch.from_numpy``: a change to one is a
-    change to the other. :func:`tensor` copies instead."""
+    """A CPU tensor SHARING ``array``'s memory, as ``torch.from_numpy``."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy takes a NumPy array, got {type(array).__name__}: use "
                         "minigen.tensor(...)")
@@ -73,17 +69,27 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
+def _has_python_float(data: Any) -> bool:
+    # type() is float, not isinstance: NumPy's float64 scalar subclasses float, and keeps its
+    # dtype as an array does (torch.tensor(np.float64(2.0)) is float64 too)
+    while isinstance(data, (list, tuple)) and data:
+        if any(type(d) is float for d in data):
+            return True
+        data = data[0]
+    return type(data) is float
+
+
 def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:
-    """The shape of nested lists of numbers, checked element by element. Only called once the
-    backend has refused the data: NumPy's own errors name neither the row nor the fix."""
-    if _is_array(data):
+    """The shape of nested lists of numbers, checked element by element, to name the row
+    that makes them ragged (NumPy's own error names neither the row nor the fix)."""
+    if hasattr(data, "shape") and hasattr(data, "dtype"):
         return tuple(data.shape)
-    if isinstance(data, numbers.Real):  # (not complex)
+    if isinstance(data, numbers.Real):
         return ()
     if not isinstance(data, (list, tuple)):
-        what = "got" if where == "data" else f"but {where} is"
         raise DTypeError(f"minigen.tensor takes a real number, nested lists of them or an "
-                         f"array, {what} a {type(data).__name__} {data!r:.40}")
+                         f"array, {'got' if where == 'data' else f'but {where} is'} a "
+                         f"{type(data).__name__} {data!r:.40}")
     shapes = [_nested_shape(d, f"{where}[{i}]") for i, d in enumerate(data)]
     for i, s in enumerate(shapes[1:], 1):
         if s != shapes[0]:
@@ -93,55 +99,56 @@ def _nested_shape(data: Any, where: str = "data") -> tuple[int, ...]:
     return (len(data),) + (shapes[0] if shapes else ())
 
 
-def _is_python_floats(data: Any) -> bool:
-    # type() is float, not isinstance: NumPy's float64 scalar subclasses float, and keeps its
-    # dtype as an array does (PyTorch: torch.tensor(np.float64(2.0)) is float64)
-    while isinstance(data, (list, tuple)) and data:
-        if any(type(d) is float for d in data):
-            return True
-        data = data[0]
-    return type(data) is float
-
-
-def _full(shape: Sequence[Any], value: float, dtype: Any, device: Any,
-          requires_grad: bool) -> Tensor:
-    dev, dt = backend.device(device), backend.as_dtype(dtype)
-    shape = new_shape(tuple(shape), "a new tensor")
-    if dev.type == "cuda":
-        with dev.native:
-            array = dev.xp.full(shape, value, dtype=dev.dtype(dt))
-    else:
-        array = dev.xp.full(shape, value, dtype=dev.dtype(dt), device=dev.native)
-    return new_leaf(array, requires_grad)
+def full(shape: Any, fill_value: float, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value``."""
+    shape = new_shape((shape,) if isinstance(shape, int) else tuple(shape), "a new tensor")
+    return leaf(backend.full(shape, fill_value, backend.as_dtype(dtype),
+                             backend.device(device)), requires_grad)
 
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _full(shape, 0, dtype, device, requires_grad)
+    return full(new_shape(shape, "zeros"), 0, dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    return _full(shape, 1, dtype, device, requires_grad)
-
-
-def full(shape: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _full((tuple(shape),), fill_value, dtype, device, requires_grad)
+    return full(new_shape(shape, "ones"), 1, dtype, device, requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
            device: Any = None) -> Tensor:
-    """``arange(5)`` -> 0..4 as int64; float arguments give the default float dtype."""
+    """``arange(5)`` is 0..4 as int64; float arguments give the default floating dtype."""
     if end is None:
         start, end = 0, start
-    if dtype is None:
-        floats = any(isinstance(v, float) for v in (start, end, step))
-        dtype = backend.get_default_dtype() if floats else backend.int64
-    dev, dt = backend.device(device), backend.as_dtype(dtype)
-    kwargs = {} if dev.type == "cuda" else {"device": dev.native}
-    return new_leaf(dev.xp.arange(start, end, step, dtype=dev.dtype(dt), **kwargs), False)
+    if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
+        dtype = backend.get_default_dtype()
+    dt = backend.int64 if dtype is None else backend.as_dtype(dtype)
+    return leaf(backend.arange(start, end, step, dt, backend.device(device)))
+
+
+def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: backend.Generator | None = None) -> Tensor:
+    """Standard normal samples from the device's seeded generator (``manual_seed``)."""
+    gen = generator or backend.default_generator(device)
+    return leaf(gen.normal(new_shape(shape, "randn"), _floating(dtype, "randn")), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: backend.Generator | None = None) -> Tensor:
+    """Uniform samples on [0, 1) from the device's seeded generator."""
+    gen = generator or backend.default_generator(device)
+    return leaf(gen.uniform(new_shape(shape, "rand"), _floating(dtype, "rand")), requires_grad)
+
+
+def _floating(dtype: Any, name: str) -> backend.DType:
+    dt = backend.as_dtype(dtype)
+    if not dt.is_floating_point:
+        raise DTypeError(f"{name} draws floating values, not {dt} (as in PyTorch): for random "
+                         "integers use minigen.randint(low, high, size) or randint_like")
+    return dt
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False, *,
@@ -158,60 +165,19 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False, *,
 
 def full_like(t: Tensor, fill_value: float, dtype: Any = None, *, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    """``t``'s shape filled with ``fill_value``, in ``t``'s dtype (so ``full_like`` of an
-    int tensor truncates 2.7 to 2, as PyTorch) unless ``dtype`` is given."""
+    """``t``'s shape filled with ``fill_value`` in ``t``'s dtype (an int tensor truncates
+    2.7 to 2, as PyTorch's) unless ``dtype`` is given."""
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` whose values you will overwrite. PyTorch leaves them uninitialised
-    (garbage); minigen fills them with zeros (arrays here are never written in place, so an
-    uninitialised one would save nothing). Do not rely on the zeros: use ``zeros``."""
-    return _full(size, 0, dtype, device, requires_grad)
+def randn_like(t: Tensor, dtype: Any = None, *, device: Any = None,
+               requires_grad: bool = False, generator: Any = None) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad, generator=generator)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
-    """The ``n`` x ``m`` (default ``n`` x ``n``) identity: ones on the diagonal."""
-    m = n if m is None else m
-    for name, v in (("n", n), ("m", m)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise ValueError(f"eye: {name} must be an integer >= 0, got {v!r}")
-    dev, dt = backend.device(device), backend.as_dtype(dtype)
-    if dev.type == "cuda":
-        with dev.native:
-            array = dev.xp.eye(int(n), int(m), dtype=dev.dtype(dt))
-    else:
-        array = dev.xp.eye(int(n), int(m), dtype=dev.dtype(dt), device=dev.native)
-    return new_leaf(array, requires_grad)
-
-
-def _steps(steps: Any, name: str) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"{name}: steps must be an integer >= 0 (the number of values, as "
-                         f"PyTorch: there is no default), got {steps!r}")
-    return int(steps)
-
-
-def _on(host: np.ndarray, dt: DType, dev: Device, requires_grad: bool) -> Tensor:
-    return new_leaf(backend.asarray(host.astype(getattr(np, dt.name)), dt, dev), requires_grad)
-
-
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end``, both included (``steps`` has
-    no default, as in PyTorch 2). Computed in float64, then cast: an integer ``dtype``
-    truncates toward zero, as PyTorch's does."""
-    steps = _steps(steps, "linspace")
-    host = np.linspace(float(start), float(end), steps, dtype=np.float64)
-    return _on(host, backend.as_dtype(dtype), backend.device(device), requires_grad)
-
-
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``base ** linspace(start, end, steps)``: ``logspace(-3, 0, 4)`` is 0.001, 0.01, 0.1, 1."""
-    steps = _steps(steps, "logspace")
-    host = float(base) ** np.linspace(float(start), float(end), steps, dtype=np.float64)
-    return _on(host, backend.as_dtype(dtype), backend.device(device), requires_grad)
+def rand_like(t: Tensor, dtype: Any = None, *, device: Any = None,
+              requires_grad: bool = False, generator: Any = None) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad, generator=generator)

@@ -1,16 +1,11 @@
-"""``import minigen.functional as F``: the functions a model is written with.
+"""``import minigen.functional as F``: the functions a model is written with, from
+:mod:`minigen.ops`, and the reparameterisation trick. (More of PyTorch's, ``F.gelu``,
+``F.cross_entropy``, ``F.pad``..., are found here too, in minigen.extras.)
 
-Activations and losses (the Gaussian KL divergence and a classifier's cross-entropy among
-them) re-exported from :mod:`minigen.ops`, plus the reparameterisation trick, a thin
-composition.
-
->>> import minigen.functional as F
 >>> logits = minigen.tensor([[2.0], [-1.0]])           # D's output for two images, (N, 1)
 >>> labels = minigen.tensor([[1.0], [0.0]])            # real, fake: the same shape
 >>> round(F.binary_cross_entropy_with_logits(logits, labels).item(), 4)
 0.2201
->>> F.relu(minigen.tensor([-1.0, 2.0]))
-tensor([0., 2.])
 >>> mu, logvar = minigen.zeros(3, 2), minigen.zeros(3, 2)
 >>> F.reparameterize(mu, logvar).shape, F.gaussian_kl(mu, logvar).item()   # KL at the prior
 ((3, 2), 0.0)
@@ -21,36 +16,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from minigen.creation_random import randn
-from minigen.ops import (  # noqa: F401  (re-exported)
-    batch_norm,
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    conv2d,
-    conv_transpose2d,
-    dropout,
-    gaussian_kl,
-    leaky_relu,
-    linear,
-    log_sigmoid,
-    log_softmax,
-    mse_loss,
-    relu,
-    sigmoid,
-    softmax,
-    softplus,
-    tanh,
-)
+from minigen.creation import randn
+from minigen.ops.activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from minigen.ops.conv import conv2d, conv_transpose2d
+from minigen.ops.linalg import linear
+from minigen.ops.losses import binary_cross_entropy_with_logits, gaussian_kl, mse_loss
+from minigen.ops.normalization import batch_norm, dropout
 from minigen.tensor import Tensor
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
-    "conv_transpose2d", "dropout", "gaussian_kl", "leaky_relu", "linear", "log_sigmoid",
-    "log_softmax", "logsigmoid", "mse_loss", "relu", "reparameterize", "sigmoid", "softmax",
-    "softplus", "tanh",
+    "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "dropout",
+    "gaussian_kl", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu", "reparameterize",
+    "sigmoid", "softmax", "tanh",
 ]
-
-logsigmoid = log_sigmoid  # PyTorch's spelling (torch.nn.functional.logsigmoid)
 
 
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:

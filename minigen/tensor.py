@@ -1,27 +1,28 @@
-"""The Tensor: an array, where it lives, and what it needs to take part in autograd.
+"""The Tensor: an array, where it lives, and its place in the autograd graph.
 
-Operators and methods forward to the differentiable ops in :mod:`minigen.ops` (named methods
-in :mod:`minigen.tensor_methods`, in-place ones in :mod:`minigen.tensor_inplace`); the creation
-functions (``tensor``, ``zeros``, ``randn``...) are in :mod:`minigen.creation`.
+A tensor holds its array in ``data`` (NumPy on the CPU, CuPy on a GPU, array-api-strict in the
+tests). An op's output also holds ``_ctx``, the :class:`~minigen.autograd.Context` that made
+it: following ``_ctx.parents`` back from a loss walks the graph. A leaf (made by the user, or a
+parameter) has no ``_ctx``; if it ``requires_grad``, backward fills its ``grad``.
+
+Every operator and method below forwards to an op in :mod:`minigen.ops`, where its forward and
+backward are written. The creation functions (``tensor``, ``zeros``, ``randn``...) are in
+:mod:`minigen.creation`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import weakref
 from typing import Any
 
-from minigen import backend
-from minigen.autograd import TensorCore
-from minigen.backend import Device, DType
-from minigen.errors import DeviceError, DTypeError, GraphError
-from minigen.tensor_inplace import TensorInPlace
-from minigen.tensor_methods import TensorMethods
+from minigen import autograd, backend
+from minigen.errors import DeviceError, DTypeError, GraphError, ShapeError
 
 
-class Tensor(TensorCore, TensorMethods, TensorInPlace):
+class Tensor:
     """An n-dimensional array with an optional gradient.
-
-    Attributes: ``data`` (the NumPy, CuPy or array-API array), ``grad`` (a Tensor or None),
-    ``requires_grad``; properties ``shape``, ``dtype``, ``device``, ``ndim``.
 
     >>> x = minigen.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -29,27 +30,39 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace):
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ()
-    __array_ufunc__ = None  # `ndarray * Tensor` gives NumPy's NotImplemented, then __rmul__
+    # _hooks: a leaf's gradient hooks (a non-leaf's are on its Context). _is_view: made by an
+    # op that PyTorch would make a view of its input (x[0], x.reshape(...)), sharing memory.
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_is_view", "__weakref__")
+    __array_ufunc__ = None  # ndarray * Tensor: NumPy steps aside and Python calls __rmul__
     __array_priority__ = 1000
 
-    def __init__(self, data: Any, dtype: DType | str | None = None,
-                 device: Device | str | None = None, requires_grad: bool = False):
-        t = _creation.tensor(data, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
-        self.data, self.requires_grad, self.grad, self._ctx = t.data, t.requires_grad, None, None
+    def __init__(self, data: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False):
+        from minigen.creation import tensor  # (creation.py builds on this file)
 
-    # ---------------------------------------------------------------- facts
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self.data, self.grad, self.requires_grad = t.data, None, t.requires_grad
+        self._ctx, self._hooks, self._is_view = None, {}, False
+
+    @classmethod
+    def _make(cls, data: Any, requires_grad: bool = False) -> Tensor:
+        """A tensor around the array ``data``, without checks or copies (the engine's way)."""
+        t = object.__new__(cls)
+        t.data, t.grad, t.requires_grad = data, None, requires_grad
+        t._ctx, t._hooks, t._is_view = None, {}, False
+        return t
+
+    # ------------------------------------------------------------------ facts
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
 
     @property
-    def dtype(self) -> DType:
+    def dtype(self) -> backend.DType:
         return backend.dtype_of(self.data)
 
     @property
-    def device(self) -> Device:
+    def device(self) -> backend.Device:
         return backend.device_of(self.data)
 
     @property
@@ -61,13 +74,17 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace):
         return self._ctx is None
 
     @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
     def grad_fn(self) -> str | None:
-        """The name of the op that made this tensor (None for leaves)."""
+        """The name of the op that made this tensor (None for a leaf)."""
         return None if self._ctx is None else self._ctx.name
 
     @property
     def T(self) -> Tensor:
-        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+        return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
@@ -84,26 +101,73 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace):
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = repr(backend.to_numpy(self.data))
-        body = body[body.index("(") + 1: body.rindex(")")] if "(" in body else body
-        extras = []
-        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
-            extras.append(f"dtype={self.dtype}")
+        body = repr(backend.to_numpy(self.data))  # "array([1., 2.], dtype=float32)"
+        body = body[body.index("(") + 1: body.rindex(")")].split(", dtype=")[0]
+        extras = [] if self.dtype in (backend.float32, backend.int64, backend.bool_) else [
+            f"dtype={self.dtype}"]
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        body = body.split(", dtype=")[0]
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # ---------------------------------------------------------------- conversions
-    def numpy(self) -> Any:
-        """The data as a NumPy array: the same memory on the CPU, a copy from other devices.
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see autograd.backward)."""
+        if create_graph:
+            raise GraphError("higher-order gradients (create_graph=True) are not supported")
+        if not self.requires_grad and not self.dtype.is_floating_point:
+            raise GraphError(f"backward() on a {self.dtype} tensor: integer and bool results "
+                             "have no gradient; compute the loss from floating tensors")
+        autograd.backward(self, gradient, retain_graph)
 
-        Refuses a tensor that requires grad, as PyTorch does: use ``.detach().numpy()``.
-        """
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's complete gradient in every backward pass
+        (for a leaf, before it is added to ``.grad``); a returned tensor replaces it."""
+        if not self.requires_grad:
+            raise GraphError("register_hook on a tensor that does not require grad: it gets "
+                             "no gradient to hook")
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+
+        def on_array(grad: Any) -> Any:
+            out = hook(Tensor._make(grad))
+            if out is not None and not isinstance(out, Tensor):
+                raise TypeError(f"a gradient hook must return None or a minigen Tensor, got "
+                                f"{type(out).__name__}")
+            if out is not None and out.shape != self.shape:
+                raise ShapeError(f"a gradient hook must return a tensor of shape {self.shape}, "
+                                 f"got {out.shape}")
+            return grad if out is None else out.data
+
+        return autograd.RemovableHandle((self._ctx or self)._hooks, on_array)
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph."""
+        out = Tensor._make(self.data)
+        out._is_view = True  # (in PyTorch it shares memory with self)
+        return out
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not self.dtype.is_floating_point:
+            raise DTypeError(f"only floating tensors can require grad, this one is "
+                             f"{self.dtype}: convert it first with .float()")
+        if not requires_grad and not self.is_leaf:
+            raise GraphError("requires_grad_(False) on a non-leaf: use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> Any:
+        """The data as a NumPy array: the same memory on the CPU, a copy from a device."""
         if self.requires_grad:
             raise GraphError("numpy() on a tensor that requires grad: use .detach().numpy()")
         return backend.to_numpy(self.data)
@@ -116,187 +180,35 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace):
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item() needs a tensor of one element, this one has shape "
                              f"{self.shape}")
-        value = backend.to_numpy(self.data).reshape(()).item()
-        return value
+        return backend.to_numpy(self.data).reshape(()).item()
 
     def tolist(self) -> Any:
         return backend.to_numpy(self.data).tolist()
 
-    def detach(self) -> Tensor:
-        """The same data, cut off from the graph."""
-        out = Tensor._make(self.data)
-        out._is_view = True  # (PyTorch's detach shares memory: see minigen.ops.assignment)
-        return out
-
     def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Tensor:
-        """Move to a device (``t.to("cuda")``) and/or cast (``t.to(minigen.float64)``).
-
-        A move keeps the graph: gradients flow back to the original device.
-        """
+        """Move (``t.to("cuda")``) and/or cast (``t.to(minigen.float64)``), in the graph:
+        gradients flow back to the original device and dtype."""
+        if backend.is_dtype(device_or_dtype):
+            device_or_dtype, dtype = None, device_or_dtype
         out = self
-        target = device_or_dtype
-        if isinstance(target, (DType,)) or (isinstance(target, str) and _is_dtype(target)):
-            target, dtype = None, target
-        if target is not None:
-            dev = backend.device(target)
-            if dev != out.device:
-                out = _ops.to_device(out, dev)
+        if device_or_dtype is not None and backend.device(device_or_dtype) != self.device:
+            out = ops.to_device(out, device_or_dtype)
         if dtype is not None and backend.as_dtype(dtype) != out.dtype:
-            out = _ops.astype(out, backend.as_dtype(dtype))
+            out = ops.astype(out, dtype)
         return out
 
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
+    cpu = functools.partialmethod(to, "cpu")  # x.cpu() is x.to("cpu"), and so on
+    float = functools.partialmethod(to, backend.float32)
+    double = functools.partialmethod(to, backend.float64)
+    long = functools.partialmethod(to, backend.int64)
+    int = functools.partialmethod(to, backend.int32)
+    bool = functools.partialmethod(to, backend.bool_)
 
     def cuda(self, index: int = 0) -> Tensor:
         return self.to(f"cuda:{index}")
-
-    def float(self) -> Tensor:
-        return self.to(backend.float32)
-
-    def double(self) -> Tensor:
-        return self.to(backend.float64)
-
-    def long(self) -> Tensor:
-        return self.to(backend.int64)
-
-    def int(self) -> Tensor:
-        return self.to(backend.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(backend.bool_)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and not self.dtype.is_floating_point:
-            raise DTypeError(f"only floating tensors can require grad, this one is "
-                             f"{self.dtype}: convert it first with .float()")
-        if not self.is_leaf and not requires_grad:
-            raise GraphError("requires_grad_(False) on a non-leaf: use .detach()")
-        self.requires_grad = requires_grad
-        return self
-
-    # ---------------------------------------------------------------- operators
-    def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return _ops.pow(other, self)
-
-    def __neg__(self) -> Tensor:
-        return _ops.neg(self)
-
-    def __abs__(self) -> Tensor:
-        return _ops.abs(self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(other, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return _ops.remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return _ops.remainder(other, self)
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        return _ops.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return _ops.floor_divide(other, self)
-
-    def __getitem__(self, key: Any) -> Tensor:
-        return _ops.getitem(self, key)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        _ops.setitem(self, key, value)  # a new array, see minigen.ops.assignment
-
-    # Comparisons give boolean tensors outside the graph.
-    def _compare(self, other: Any, name: str) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(backend.namespace(self.data), name)(self.data, other))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, "equal")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, "not_equal")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, "less")
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, "less_equal")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, "greater")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, "greater_equal")
-
-    # Logic on boolean tensors (masks), outside the graph like the comparisons.
-    def _logic(self, other: Any, name: str) -> Tensor:
-        xp = backend.namespace(self.data)
-        if self.dtype != backend.bool_ or (isinstance(other, Tensor)
-                                           and other.dtype != backend.bool_):
-            raise DTypeError(f"{name} takes boolean tensors (masks such as x > 0), got "
-                             f"{self.dtype}")
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(xp, name)(self.data, other))
-
-    def __and__(self, other: Any) -> Tensor:
-        return self._logic(other, "logical_and")
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._logic(other, "logical_or")
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self._logic(other, "logical_xor")
-
-    def __invert__(self) -> Tensor:
-        if self.dtype != backend.bool_:
-            raise DTypeError(f"~ takes a boolean tensor (a mask such as x > 0), got {self.dtype}")
-        return Tensor._make(backend.namespace(self.data).logical_not(self.data))
-
-    __hash__ = TensorCore.__hash__
-
-    def __getattr__(self, name: str) -> Any:
-        # Python calls __getattr__ only for an attribute the tensor lacks: the methods of
-        # minigen.extras (x.topk(2), x.eq(y)...), imported on first use as the module-level
-        # __getattr__ of minigen/__init__.py imports the functions.
-        if name.startswith("_"):  # private, or Python asking (__array_interface__...)
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
-        from minigen.extras import tensor_methods
-
-        return tensor_methods.method(self, name)
 
     def __bool__(self) -> bool:
         return bool(self.item())
@@ -307,15 +219,187 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace):
     def __int__(self) -> int:
         return int(self.item())
 
+    __hash__ = object.__hash__  # (== is elementwise, so hashing is by identity)
 
-def _is_dtype(name: str) -> bool:
-    try:
-        backend.as_dtype(name)
-    except DTypeError:
-        return False
-    return True
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return ops.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        # x[key] = value gives x a new array: see minigen.extras.assignment (loaded on use).
+        importlib.import_module("minigen.extras.assignment").setitem(self, key, value)
+
+    # Comparisons give boolean tensors, outside the graph.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare("equal", other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare("not_equal", other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare("less", other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare("less_equal", other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare("greater", other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare("greater_equal", other)
+
+    def _compare(self, name: str, other: Any) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(backend.namespace(self.data), name)(self.data, other))
+
+    # The operators whose ops are extras: ops.remainder... is found in minigen.extras.
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return ops.logical_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.logical_or(self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.logical_xor(self, other)
+
+    def __invert__(self) -> Tensor:
+        return ops.logical_not(self)
+
+    # ------------------------------------------------------------------ in place
+    # x += y changes the tensor OBJECT, so every name for it sees the change: the SGD step
+    # `with no_grad(): w -= lr * w.grad` updates the module's parameter w (without __isub__,
+    # Python would run w = w - lr * w.grad: a new tensor, the module's left as it was). Inside,
+    # x takes the result's new array and its place in the graph; graphs made before keep the
+    # old array. On a slice or view (x[0] += 1) the result is returned instead, and Python
+    # stores it with x[0] = ..., as PyTorch's x[0] += 1 does.
+    def _update(self, result: Tensor, doing: str = "changing in place") -> Tensor:
+        if self._is_view:
+            return result
+        if self.requires_grad and self.is_leaf and autograd.grad_enabled:
+            raise GraphError(f"{doing} a leaf tensor that requires grad (a parameter, say) is "
+                             "refused: its .grad would no longer match it. Do it under "
+                             "minigen.no_grad() (an optimizer step), or on a copy (x.clone())")
+        if result.shape != self.shape:
+            raise ShapeError(f"an in-place op on a tensor of shape {self.shape} cannot give it "
+                             f"the broadcast shape {result.shape}: write x = x + y instead")
+        if result.dtype != self.dtype:
+            raise DTypeError(f"an in-place op on a {self.dtype} tensor gave {result.dtype}; "
+                             "minigen never casts silently: write x = ... (a new tensor)")
+        self.data = result.data
+        if result._ctx is not None or autograd.grad_enabled:  # (under no_grad: values only)
+            self._ctx, self.requires_grad = result._ctx, result.requires_grad
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(self + other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(self - other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(self * other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(self / other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._update(self**other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._update(self % other)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._update(self // other)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._update(self & other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._update(self | other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._update(self ^ other)
+
+    # ------------------------------------------------------------------ methods
+    # Most methods ARE the op's function, which takes the tensor first: x.sum(1) calls
+    # ops.sum(x, 1). They are set at the end of the file, once the ops exist (see METHODS).
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, shape)  # x.reshape(2, 3) or x.reshape((2, 3))
+
+    view = reshape  # (minigen tensors never share memory: a view is a reshape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, dims)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return ops.expand(self, shape)
+
+    def __getattr__(self, name: str) -> Any:
+        # Python calls __getattr__ only for an attribute the tensor lacks: the methods of
+        # minigen.extras (x.topk(2), x.clamp(0, 1), x.var()...), imported on first use, as
+        # minigen/__init__.py's module __getattr__ imports its functions.
+        if name.startswith("_"):  # private, or Python asking (__array_interface__...)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        return importlib.import_module("minigen.extras.tensor_methods").method(self, name)
 
 
-# The ops and the creation functions import Tensor, so they come last.
-from minigen import creation as _creation  # noqa: E402
-from minigen import ops as _ops  # noqa: E402
+from minigen import ops  # noqa: E402  (the ops build on Tensor: they come last)
+
+METHODS = ("sum", "mean", "max", "min", "exp", "log", "sqrt", "abs", "pow", "relu", "sigmoid",
+           "tanh", "softmax", "log_softmax", "flatten", "transpose", "unsqueeze", "squeeze")
+for _name in METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))

@@ -202,9 +202,6 @@ def test_gaussian_kl_matches_numpy_for_every_reduction(inputs):
                       8 * EPS * np.abs(g) * (np.exp(logvar) + 1), f"d logvar, {reduction}")
 
 
-@pytest.mark.xfail(strict=True, reason="minigen bug: GaussianKL.forward computes "
-                   "var - logvar - 1 with var = exp(logvar), which cancels below zero near "
-                   "the prior; expm1(logvar) - logvar cannot (fl(expm1(lv)) >= lv)")
 @pytest.mark.parametrize("dtype, logvar", [("float64", 1e-8), ("float32", 3e-8)])
 def test_gaussian_kl_is_never_negative_near_the_prior(dtype, logvar):
     # the docstring's promise "It is >= 0": here KL = (e^lv - 1 - lv) / 2 ~ lv^2 / 4 > 0

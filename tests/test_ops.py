@@ -49,6 +49,7 @@ COVERED_FUNCTIONS = set(UNARY) | set(BINARY) | {
     "maximum", "minimum", "where", "clamp", "astype", "to_device",
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
     "logsumexp", "remainder", "floor_divide",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
 }
 
 
@@ -362,3 +363,23 @@ def test_remainder_and_floor_divide(device, a, b, data):
     else:
         with pytest.raises(ValueError, match="by zero"):
             x % 0
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+@given(data=st.data())
+def test_mask_logic_matches_numpy(device, name, data):
+    """``a & b``, ``a | b``, ``a ^ b`` (and ``~a``) of boolean masks, with broadcasting and
+    Python bools, against NumPy; outside the graph, and a float tensor is refused."""
+    shape_a, shape_b = data.draw(mst.broadcastable_shapes(max_dims=3), label="shapes")
+    a = data.draw(hnp.arrays(np.bool_, shape_a), label="a")
+    b = data.draw(hnp.arrays(np.bool_, shape_b), label="b")
+    fn = getattr(minigen, name)
+    got = fn(minigen.tensor(a, device=device), minigen.tensor(b, device=device))
+    assert got.dtype == minigen.bool_ and not got.requires_grad
+    np.testing.assert_array_equal(host(got), getattr(np, name)(a, b))
+    np.testing.assert_array_equal(host(fn(minigen.tensor(a, device=device), True)),
+                                  getattr(np, name)(a, True))
+    np.testing.assert_array_equal(host(minigen.logical_not(minigen.tensor(a, device=device))),
+                                  ~a)
+    with pytest.raises(minigen.DTypeError, match="boolean"):
+        fn(minigen.tensor(a, device=device).float(), minigen.tensor(b, device=device))

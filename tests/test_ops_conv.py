@@ -297,8 +297,10 @@ def test_errors_name_the_shapes():
 
 def test_gradients_come_back_in_the_memory_layout_of_their_input():
     """An elementwise op between a (N, C, H, W)-ordered and a (C, H, W, N)-ordered array costs
-    NumPy a strided pass (10-15x a contiguous one), so Linear and the conv layers hand each
-    input's gradient back in that input's own layout, with the same values."""
+    NumPy a strided pass (10-15x a contiguous one), so the backward pass hands each gradient
+    over in the layout of the tensor it belongs to (backend.in_layout), with the same values:
+    a batch-last input of Linear (a conv layer's flattened output) gets a batch-last gradient,
+    a batch-first image into a conv layer a batch-first one."""
     rng = np.random.default_rng(0)
     # a batch-last (N, F) input, as a conv layer's flattened output is
     x = minigen.tensor(np.asfortranarray(rng.standard_normal((6, 5))), requires_grad=True)

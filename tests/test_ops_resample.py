@@ -19,7 +19,7 @@ from minigen.extras.padding import pad
 from minigen.extras.resample import adaptive_avg_pool2d, interpolate
 from tests.opcheck import check_op, host
 
-COVERED_OPS = {"Pad", "GetItem", "Add", "MatMul"}  # all four are compositions of these
+COVERED_OPS = {"Pad", "Take", "Add", "MatMul"}  # all four are compositions of these
 COVERED_FUNCTIONS = {"pad", "interpolate", "adaptive_avg_pool2d"}
 
 
@@ -129,7 +129,7 @@ def test_pad_matches_numpy(device, case, seed):
     mode, shape, pads, value = case
     x = np.random.default_rng(seed).standard_normal(shape)
     kw = {"value": value} if mode == "constant" else {}
-    op = "GetItem" if mode != "constant" or all(p <= 0 for p in pads) else "Pad"
+    op = "Take" if mode != "constant" or all(p <= 0 for p in pads) else "Pad"
     if all(p == 0 for p in pads):
         op = "Clone"
     check_op(lambda t: pad(t, pads, mode, **kw), [_tensor(x, device, True)],
@@ -184,7 +184,7 @@ def test_interpolate_matches_reference(device, case, seed):
 
     check_op(fn, [_tensor(x, device, True)],
              lambda h: reference_interpolate(h, sizes, scales, mode, bool(align)),
-             "GetItem" if mode == "nearest" else "Clone" if sizes == list(shape[2:]) else "Add",
+             "Take" if mode == "nearest" else "Clone" if sizes == list(shape[2:]) else "Add",
              seed=seed)
 
 

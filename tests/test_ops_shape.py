@@ -19,7 +19,7 @@ import minigen
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host, index_like_pytorch
 
-COVERED_OPS = {"Reshape", "Permute", "Expand", "GetItem", "Cat", "Stack", "Pad"}
+COVERED_OPS = {"Reshape", "Permute", "Expand", "GetItem", "Take", "Cat", "Stack", "Pad"}
 COVERED_FUNCTIONS = {"reshape", "permute", "transpose", "flatten", "unsqueeze", "squeeze",
                      "expand", "getitem", "cat", "stack", "pad"}
 
@@ -152,7 +152,7 @@ def test_getitem_integer_array(device, data):
         idx = index
     key = (slice(None),) * axis + (idx,)
     check_op(lambda t: t[key], [x],
-             lambda h: np.take(h, np.asarray(index, dtype=np.int64), axis=axis), "GetItem")
+             lambda h: np.take(h, np.asarray(index, dtype=np.int64), axis=axis), "Take")
 
 
 @given(data=st.data())
@@ -164,7 +164,7 @@ def test_getitem_boolean_mask(device, data):
     k = data.draw(st.integers(1, x.ndim - axis), label="mask dims")
     mask = data.draw(hnp.arrays(np.bool_, x.shape[axis:axis + k]), label="mask")
     key = (slice(None),) * axis + (minigen.tensor(mask, device=device),)
-    check_op(lambda t: t[key], [x], lambda h: h[(slice(None),) * axis + (mask,)], "GetItem")
+    check_op(lambda t: t[key], [x], lambda h: h[(slice(None),) * axis + (mask,)], "Take")
 
 
 @st.composite
@@ -205,7 +205,7 @@ def test_getitem_advanced(device, data):
     """Several index arrays (broadcast together), ints and slices between them, a mask among
     ints: PyTorch's result (:func:`index_like_pytorch`: the ints pick first, then the arrays'
     dims go where the first stood if they are next to each other, else first), and the
-    scatter-add gradient. Composed of GetItem, Permute and
+    scatter-add gradient. Composed of GetItem, Take, Permute and
     Reshape, so the output comes from one of them."""
     x = data.draw(mst.tensors(shape=mst.shapes(min_dims=1), device=device), label="x")
     key = data.draw(advanced_keys(x.shape), label="key")
@@ -220,7 +220,7 @@ def test_getitem_advanced(device, data):
     mkey = tuple(k.tolist() if as_lists and isinstance(k, np.ndarray) else k for k in key)
     mkey = _on(mkey, device)
     op = x[mkey].grad_fn
-    assert op in {"GetItem", "Permute", "Reshape"}
+    assert op in {"GetItem", "Take", "Permute", "Reshape"}
     check_op(lambda t: t[mkey], [x], lambda h: index_like_pytorch(h, key), op)
 
 

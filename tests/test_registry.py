@@ -25,18 +25,18 @@ TESTS = Path(__file__).parent
 # test_ops_nn.py and test_ops_pool.py cover one by one (COVERED_FUNCTIONS); ops defined
 # elsewhere (conv, normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
-                    ("arithmetic", "elementwise", "reductions", "shape", "indexing", "linalg",
-                     "activations", "losses", "assignment")} | {
+                    ("elementwise", "reductions", "shape", "linalg", "activations", "losses")} | {
     f"minigen.extras.{m}" for m in
     ("classification", "pooling", "selection", "logic", "embedding", "padding", "resample",
      "smooth_activations", "layer_norm", "regression_losses", "ordering", "numeric",
-     "similarity")}
+     "similarity", "elementwise", "activations", "reductions", "arithmetic", "assignment",
+     "indexing", "probability_losses")}
 CLASS_CHECK_ONLY = {f"minigen.ops.{m}" for m in ("conv", "conv_geometry", "normalization")}
 # The extras modules that hold no op (layers, optimizers, schedules, helpers, namespaces).
 NOT_OPS = {f"minigen.extras.{m}" for m in
-           ("comparison", "functional", "lr_scheduler", "nn", "nn_layers", "nn_pooling",
-            "nn_resample", "nn_sparse", "nn_utils", "optim", "optimizers", "swa_utils",
-            "tensor_methods")}
+           ("anomaly", "comparison", "creation", "functional", "grad_mode", "lr_scheduler",
+            "module_methods", "nn", "nn_layers", "nn_pooling", "nn_resample", "nn_sparse",
+            "nn_utils", "optim", "optimizers", "swa_utils", "tensor_methods")}
 
 
 def _import_all_of_minigen() -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigen.backend.devices import Device, device
-from minigen.backend.dtypes import Array, DType, int64
+from minigen.backend.devices import Array, Device, DType, device, int64
 
 
 class Generator:

@@ -26,7 +26,6 @@ import numpy as np
 
 from minigen import backend
 from minigen.backend import Generator
-from minigen.creation_random import permutation
 from minigen.errors import DataError
 
 
@@ -162,7 +161,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         raise TypeError(f"random_split: generator must be a minigen.backend.Generator (seed "
                         f"with minigen.manual_seed, or Generator(minigen.device('cpu'), seed)),"
                         f" got {type(gen).__name__}")
-    order = backend.to_numpy(permutation(gen, n)).astype(np.int64)
+    order = backend.to_numpy(gen.permutation(n)).astype(np.int64)
     stops = np.cumsum(counts)
     return [Subset(dataset, order[stop - c:stop]) for stop, c in zip(stops, counts,
                                                                      strict=True)]

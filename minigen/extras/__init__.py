@@ -21,6 +21,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen.extras.activations import log_sigmoid, softplus
+from minigen.extras.anomaly import detect_anomaly, set_detect_anomaly
+from minigen.extras.arithmetic import (
+    floor_divide,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    remainder,
+)
+from minigen.extras.assignment import inplace, setitem
 from minigen.extras.classification import cross_entropy, nll_loss, one_hot
 from minigen.extras.comparison import (
     eq,
@@ -36,7 +47,18 @@ from minigen.extras.comparison import (
     ne,
     not_equal,
 )
+from minigen.extras.creation import (
+    empty,
+    eye,
+    linspace,
+    logspace,
+    randint,
+    randint_like,
+    randperm,
+)
+from minigen.extras.elementwise import clamp, clone, log1p, maximum, minimum, where
 from minigen.extras.embedding import embedding
+from minigen.extras.grad_mode import inference_mode, set_grad_enabled
 from minigen.extras.layer_norm import layer_norm
 from minigen.extras.logic import all, any, isfinite, isnan
 from minigen.extras.numeric import (
@@ -52,6 +74,8 @@ from minigen.extras.numeric import (
 )
 from minigen.extras.ordering import argsort, flip, index_select, repeat, roll, sort, topk
 from minigen.extras.pooling import avg_pool2d, max_pool2d, pool2d_output_size
+from minigen.extras.probability_losses import binary_cross_entropy
+from minigen.extras.reductions import amax, amin, argmax, argmin, logsumexp, std, var
 from minigen.extras.regression_losses import l1_loss, smooth_l1_loss
 from minigen.extras.resample import adaptive_avg_pool2d, interpolate
 from minigen.extras.selection import chunk, gather, masked_fill, split, unbind
@@ -59,6 +83,12 @@ from minigen.extras.similarity import bmm, cosine_similarity, kl_div, normalize
 from minigen.extras.smooth_activations import elu, gelu, silu
 
 __all__ = [
+    "detect_anomaly", "set_detect_anomaly", "log_sigmoid", "softplus", "floor_divide",
+    "logical_and", "logical_not", "logical_or",
+    "logical_xor", "remainder", "inplace", "setitem", "empty", "eye", "linspace", "logspace",
+    "randint", "randint_like", "randperm", "clamp", "clone", "log1p", "maximum", "minimum",
+    "where", "inference_mode", "set_grad_enabled", "binary_cross_entropy", "amax", "amin",
+    "argmax", "argmin", "logsumexp", "std", "var",
     "cross_entropy", "nll_loss", "one_hot",
     "eq", "equal", "ge", "greater", "greater_equal", "gt", "le", "less", "less_equal", "lt",
     "ne", "not_equal",

@@ -16,8 +16,8 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DeviceError, DTypeError, ShapeError
+from minigen.extras._common import check_floating, check_tensor, is_int
 from minigen.ops import reductions
-from minigen.ops._common import check_floating, check_tensor, is_int
 from minigen.ops.activations import log_softmax
 from minigen.ops.losses import REDUCTIONS
 from minigen.tensor import Tensor

@@ -15,7 +15,8 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DeviceError, DTypeError, ShapeError
-from minigen.ops._common import check_tensor, is_int
+from minigen.extras import _arrays
+from minigen.extras._common import check_tensor, is_int
 from minigen.tensor import Tensor
 
 
@@ -34,7 +35,7 @@ class Embedding(Function):
         (flat,) = ctx.saved_arrays
         xp = backend.namespace(grad_out)
         grads = xp.reshape(grad_out, (flat.shape[0], ctx.shape[1]))
-        grad = backend.scatter_add(ctx.shape, 0, flat, grads)  # repeated indices add up
+        grad = _arrays.scatter_add(ctx.shape, 0, flat, grads)  # repeated indices add up
         if ctx.padding_idx is not None:
             grad[ctx.padding_idx, ...] = 0.0  # the padding row is never trained
         return grad, None, None

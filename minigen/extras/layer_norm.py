@@ -13,7 +13,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DTypeError, ShapeError
-from minigen.ops._common import check_floating, check_tensor, is_int
+from minigen.extras._common import check_floating, check_tensor, is_int
 from minigen.tensor import Tensor
 
 

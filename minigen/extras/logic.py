@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import backend
-from minigen.ops._common import check_tensor, normalize_axes
+from minigen.extras._common import check_tensor, normalize_axes, numpy_names
 from minigen.tensor import Tensor
-from minigen.tensor_methods import numpy_names
 
 
 def _per_element(a: Tensor, op: str, otherwise: bool) -> Tensor:

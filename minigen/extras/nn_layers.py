@@ -15,8 +15,7 @@ from minigen.extras.layer_norm import normalized_shape_tuple
 from minigen.extras.similarity import KL_REDUCTIONS
 from minigen.nn import init
 from minigen.nn.loss import _Loss
-from minigen.nn.module import Module
-from minigen.nn.parameter import Parameter
+from minigen.nn.module import Module, Parameter
 from minigen.tensor import Tensor
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen.extras._common import is_int
 from minigen.extras.padding import pad
 from minigen.extras.resample import (
     MODES,
@@ -18,7 +19,6 @@ from minigen.extras.resample import (
     interpolate,
 )
 from minigen.nn.module import Module
-from minigen.ops._common import is_int
 from minigen.tensor import Tensor
 
 

@@ -13,8 +13,7 @@ from minigen.autograd import no_grad
 from minigen.creation import zeros
 from minigen.extras.embedding import check_padding_idx, embedding
 from minigen.nn import init
-from minigen.nn.module import Module
-from minigen.nn.parameter import Parameter
+from minigen.nn.module import Module, Parameter
 from minigen.tensor import Tensor
 
 

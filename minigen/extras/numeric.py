@@ -16,20 +16,20 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import (
+from minigen.extras._common import (
     check_floating,
     check_numeric,
     check_tensor,
     is_int,
     normalize_axes,
+    numpy_names,
     single_axis,
 )
-from minigen.ops.arithmetic import div, pow
-from minigen.ops.elementwise import abs, sqrt
-from minigen.ops.reductions import amax, amin, sum
+from minigen.extras.reductions import amax, amin
+from minigen.ops.elementwise import abs, div, pow, sqrt
+from minigen.ops.reductions import sum
 from minigen.ops.shape import reshape
 from minigen.tensor import Tensor
-from minigen.tensor_methods import numpy_names
 
 
 class Cumsum(Function):

@@ -15,8 +15,7 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.extras.selection import gather
-from minigen.ops._common import (
+from minigen.extras._common import (
     check_index,
     check_numeric,
     check_tensor,
@@ -25,9 +24,9 @@ from minigen.ops._common import (
     normalize_axes,
     single_axis,
 )
-from minigen.ops.indexing import getitem
+from minigen.extras.selection import gather
 from minigen.ops.reductions import ValuesIndices
-from minigen.ops.shape import expand, reshape
+from minigen.ops.shape import expand, getitem, reshape
 from minigen.tensor import Tensor
 
 

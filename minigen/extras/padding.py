@@ -22,9 +22,10 @@ from typing import Any
 
 from minigen import backend
 from minigen.errors import DTypeError, ShapeError
-from minigen.ops._common import check_tensor, is_int
-from minigen.ops.indexing import GetItem, getitem
-from minigen.ops.shape import clone
+from minigen.extras._common import check_tensor, is_int
+from minigen.extras.elementwise import clone
+from minigen.extras.indexing import Take
+from minigen.ops.shape import getitem
 from minigen.ops.shape import pad as constant_pad
 from minigen.tensor import Tensor
 
@@ -74,7 +75,7 @@ def _gather_pad(input: Tensor, widths: list[tuple[int, int]], mode: str) -> Tens
     for axis, (a, b) in enumerate(widths):
         if (a, b) != (0, 0):
             n = out.shape[axis]
-            out = GetItem.apply(out, None, axis, _index(n, a, n + a + b, mode, out.data))
+            out = Take.apply(out, axis, _index(n, a, n + a + b, mode, out.data))
     return out if out is not input else clone(input)
 
 

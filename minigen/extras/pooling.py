@@ -2,7 +2,7 @@
 
 Window (h, w) reads, through kernel tap (i, j), input pixel (h*s + i*d - p, w*s + j*d - p).
 As in conv's im2col, the pixels that meet tap (i, j) in ALL windows form one strided slice of
-the padded input (``_offsets``, shared with conv), so pooling loops over the kH*kW taps only,
+the padded input (``tap_slices``, shared with conv), so pooling loops over the kH*kW taps only,
 each tap one array op over every sample, channel and window:
 
     max:  best  = max(best, xpad[..., rows_ij, cols_ij])     (padding counts as -inf)
@@ -27,8 +27,9 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import ShapeError
-from minigen.ops._common import check_floating, is_int
-from minigen.ops.conv import _offsets
+from minigen.extras import _arrays
+from minigen.extras._common import check_floating, is_int
+from minigen.ops.conv import tap_slices
 from minigen.ops.conv_geometry import Pair, pair
 from minigen.tensor import Tensor
 
@@ -127,7 +128,7 @@ def _starts(like: Array, window: Window) -> list[Array]:
 
 
 def _flat_indices(like: Array, window: Window) -> list[Array]:
-    """For each tap (i, j), in the order of ``_offsets``: the flat index ``row * W + col`` in
+    """For each tap (i, j), in the order of ``tap_slices``: the flat index ``row * W + col`` in
     the H*W plane (PyTorch's index) of the pixel each window reads through it, (H_out, W_out).
     Padding gets one too: outside the plane, or, for a column of the margin, another row's."""
     k, d, width = window.kernel, window.dilation, window.size[1]
@@ -149,13 +150,13 @@ def _first_pixels(like: Array, window: Window) -> Array:
 
 
 def _taps(window: Window) -> list[tuple[slice, slice]]:
-    return _offsets(window.kernel, window.stride, window.dilation, window.grid)
+    return tap_slices(window.kernel, window.stride, window.dilation, window.grid)
 
 
 def _adjoint(grad_taps: Any, shape: tuple[int, ...], window: Window, like: Array) -> Array:
     """Add each tap's gradient back into the slice it was read from, cut the padding off."""
     padded = tuple(n + a + b for n, (a, b) in zip(shape, window.widths))
-    grad_pad = backend.zeros(padded, like=like)
+    grad_pad = _arrays.zeros(padded, like=like)
     for (rows, cols), grad in zip(_taps(window), grad_taps):
         grad_pad[..., rows, cols] += grad  # windows that overlap add up
     return backend.unpad(grad_pad, window.widths)

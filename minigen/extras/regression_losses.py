@@ -9,7 +9,7 @@ from typing import Any
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.ops.losses import _check, _grad_scale, _reduce
+from minigen.ops.losses import loss_arguments, per_element_grad, reduce_loss
 
 
 class L1Loss(Function):
@@ -19,12 +19,12 @@ class L1Loss(Function):
     def forward(ctx: Context, a: Array, b: Array, reduction: str) -> Array:
         diff = a - b
         ctx.save_for_backward(diff)
-        return _reduce(ctx, backend.namespace(diff).abs(diff), reduction)
+        return reduce_loss(ctx, backend.namespace(diff).abs(diff), reduction)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array, None]:
         (diff,) = ctx.saved_arrays
-        grad = _grad_scale(ctx, grad_out) * backend.namespace(diff).sign(diff)
+        grad = per_element_grad(ctx, grad_out) * backend.namespace(diff).sign(diff)
         return grad, -grad, None
 
 
@@ -43,13 +43,13 @@ class SmoothL1Loss(Function):
         quadratic = xp.minimum(size, beta)  # |d| on the quadratic piece, beta past it
         # 0.5 q^2 / beta + (|d| - q): the quadratic piece, plus the linear part past beta
         loss = quadratic * quadratic * (0.5 / beta) + (size - quadratic)
-        return _reduce(ctx, loss, reduction)
+        return reduce_loss(ctx, loss, reduction)
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> tuple[Array, Array, None, None]:
         (diff,) = ctx.saved_arrays
         xp = backend.namespace(diff)
-        grad = _grad_scale(ctx, grad_out) * xp.clip(diff * (1.0 / ctx.beta), -1.0, 1.0)
+        grad = per_element_grad(ctx, grad_out) * xp.clip(diff * (1.0 / ctx.beta), -1.0, 1.0)
         return grad, -grad, None, None
 
 
@@ -58,7 +58,7 @@ class SmoothL1Loss(Function):
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean"):
     """Mean (or summed, or elementwise) absolute error ``|input - target|``."""
-    input, target = _check(input, target, reduction, "l1_loss")
+    input, target = loss_arguments(input, target, reduction, "l1_loss")
     return L1Loss.apply(input, target, reduction)
 
 
@@ -71,7 +71,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
         raise TypeError(f"{op}: beta must be a number, got {beta!r}")
     if not beta >= 0:  # NaN too
         raise ValueError(f"{op}: beta must be >= 0, got {beta}")
-    input, target = _check(input, target, reduction, op)
+    input, target = loss_arguments(input, target, reduction, op)
     if beta == 0:
         return L1Loss.apply(input, target, reduction)
     return SmoothL1Loss.apply(input, target, reduction, float(beta))

@@ -27,11 +27,11 @@ from typing import Any
 
 from minigen import backend
 from minigen.errors import ShapeError
-from minigen.ops._common import check_floating, is_int
-from minigen.ops.arithmetic import add, mul
-from minigen.ops.indexing import GetItem
+from minigen.extras._common import check_floating, is_int
+from minigen.extras.elementwise import clone
+from minigen.extras.indexing import Take
+from minigen.ops.elementwise import add, mul
 from minigen.ops.linalg import matmul
-from minigen.ops.shape import clone
 from minigen.tensor import Tensor
 
 MODES = ("nearest", "linear", "bilinear")
@@ -118,10 +118,10 @@ def _resize_axis(x: Tensor, axis: int, out: int, scale: float | None, mode: str,
     if out == n and mode != "nearest":
         return x  # PyTorch copies an axis of unchanged size, whatever the scale factor
     if mode == "nearest":
-        return GetItem.apply(x, None, axis,
+        return Take.apply(x, axis,
                               _nearest_index(x.data, n, out, scale, x.ndim == 3))
     i0, i1, t = _linear_weights(x.data, n, out, scale, align_corners)
-    low, high = (GetItem.apply(x, None, axis, i) for i in (i0, i1))
+    low, high = (Take.apply(x, axis, i) for i in (i0, i1))
     return add(mul(low, _along(1.0 - t, axis, x.ndim)), mul(high, _along(t, axis, x.ndim)))
 
 

@@ -10,15 +10,15 @@ from typing import Any
 
 import minigen
 from minigen.errors import ShapeError
-from minigen.ops._common import (
+from minigen.extras._common import (
     broadcast_shapes,
     check_index,
     check_tensor,
     is_int,
     single_axis,
 )
-from minigen.ops.elementwise import where
-from minigen.ops.indexing import getitem
+from minigen.extras.elementwise import where
+from minigen.ops.shape import getitem
 from minigen.tensor import Tensor
 
 

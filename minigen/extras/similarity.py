@@ -7,14 +7,15 @@ from __future__ import annotations
 import warnings
 
 from minigen.errors import ShapeError
-from minigen.extras.numeric import norm
-from minigen.ops._common import (
+from minigen.extras._common import (
     broadcast_shapes,
     check_floating,
     check_tensor,
     single_axis,
 )
-from minigen.ops.elementwise import clamp, exp, log, where
+from minigen.extras.elementwise import clamp, where
+from minigen.extras.numeric import norm
+from minigen.ops.elementwise import exp, log
 from minigen.ops.linalg import matmul
 from minigen.ops.reductions import mean, sum
 from minigen.ops.shape import expand

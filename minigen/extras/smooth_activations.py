@@ -8,9 +8,9 @@ import math
 from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
+from minigen.extras._common import check_floating
 from minigen.extras._erf import normal_cdf, normal_pdf
-from minigen.ops._common import check_floating
-from minigen.ops.activations import _sigmoid
+from minigen.extras.activations import _sigmoid
 from minigen.tensor import Tensor
 
 APPROXIMATIONS = ("none", "tanh")

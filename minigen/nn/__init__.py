@@ -1,5 +1,6 @@
-"""``minigen.nn``: modules, layers, activations, losses and initialisation, with PyTorch's
-names, constructor arguments and default initialisation.
+"""``minigen.nn``: Module and Parameter, the layers, and initialisation, with PyTorch's names,
+constructor arguments and default initialisation. (More layers, LayerNorm, MaxPool2d,
+ModuleDict..., are found here too, in minigen.extras.)
 
 >>> from minigen import nn
 >>> model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 1))
@@ -11,22 +12,12 @@ import importlib
 from typing import Any
 
 from minigen.nn import functional, init
-from minigen.nn.activation import (
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Tanh,
-)
+from minigen.nn.activation import Flatten, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, Unflatten
 from minigen.nn.containers import ModuleList, Sequential
-from minigen.nn.conv import Conv2d, ConvTranspose2d
-from minigen.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
-from minigen.nn.loss import (
-    BCEWithLogitsLoss,
-    MSELoss,
-)
-from minigen.nn.module import Module
-from minigen.nn.normalization import BatchNorm1d, BatchNorm2d
-from minigen.nn.parameter import Parameter
+from minigen.nn.layers import Conv2d, ConvTranspose2d, Linear
+from minigen.nn.loss import BCEWithLogitsLoss, MSELoss
+from minigen.nn.module import Module, Parameter
+from minigen.nn.normalization import BatchNorm1d, BatchNorm2d, Dropout
 
 __all__ = [
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout",

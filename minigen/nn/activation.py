@@ -1,8 +1,13 @@
-"""Activation layers: thin modules around the activation ops, for use in ``Sequential``."""
+"""The layers without weights, thin modules around ops for use in ``Sequential``: the
+activations (ReLU, LeakyReLU, Sigmoid, Tanh) and the reshapes (Flatten, Unflatten, Identity).
+"""
 
 from __future__ import annotations
 
+import math
+
 from minigen import ops
+from minigen.errors import ShapeError
 from minigen.nn.module import Module
 from minigen.tensor import Tensor
 
@@ -46,3 +51,45 @@ class Tanh(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.tanh(input)
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Flatten(Module):
+    """Merge dimensions ``start_dim..end_dim`` into one: (N, 1, 28, 28) -> (N, 784)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28) with
+    ``Unflatten(1, (1, 28, 28))``."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = self.dim % input.ndim if -input.ndim <= self.dim < input.ndim else None
+        if dim is None or input.shape[dim] != math.prod(self.unflattened_size):
+            raise ShapeError(f"Unflatten(dim={self.dim}, {self.unflattened_size}) needs size "
+                             f"{math.prod(self.unflattened_size)} in dimension {self.dim}, got "
+                             f"input of shape {input.shape}")
+        shape = input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:]
+        return ops.reshape(input, shape)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,5 +1,5 @@
-"""Sequential and ModuleList: containers whose layers are named by position ("0.weight");
-ModuleDict, ParameterList and ParameterDict, whose members are named by key or position."""
+"""Sequential and ModuleList: containers whose layers are named by position ("0.weight").
+(ModuleDict, ParameterList and ParameterDict are extras.)"""
 
 from __future__ import annotations
 

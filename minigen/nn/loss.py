@@ -1,8 +1,7 @@
-"""Loss modules: ``loss_fn = BCEWithLogitsLoss(); loss = loss_fn(logits, targets)``; also
-the regression losses MSELoss, L1Loss and SmoothL1Loss (``nn.SmoothL1Loss(beta=0.5)``), and
-KLDivLoss.
+"""Loss modules: ``loss_fn = BCEWithLogitsLoss(); loss = loss_fn(logits, targets)``, and
+MSELoss. (BCELoss, CrossEntropyLoss, L1Loss... are extras.)
 
-Prefer :class:`BCEWithLogitsLoss` on logits to :class:`BCELoss` after a Sigmoid: it computes
+Prefer :class:`BCEWithLogitsLoss` on logits to ``BCELoss`` after a Sigmoid: it computes
 ``max(x, 0) - x*y + log1p(exp(-|x|))``, which never overflows and never takes log(0).
 """
 

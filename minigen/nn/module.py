@@ -1,43 +1,57 @@
-"""Module: how a model holds its weights (Parameter is in parameter.py, containers in
-containers.py).
+"""Module and Parameter: how a model holds its weights.
 
 A :class:`Module` finds its parameters by walking its attributes: a :class:`Parameter`, a
 sub-module, or a list, tuple or dict of them, at any depth. There is no ``__setattr__`` magic:
 ``self.fc1 = Linear(784, 512)`` is a plain attribute, and ``parameters()`` looks at
-``vars(self)`` when asked. Buffers (state that is saved but not trained, like BatchNorm's running
+``vars(self)`` when asked. Buffers (state saved but not trained, like BatchNorm's running
 statistics) are plain attributes too, named once with :meth:`Module.register_buffer`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import no_grad
-from minigen.backend import Device, DType
 from minigen.errors import DTypeError, ShapeError
-from minigen.hooks import ModuleHooks
-from minigen.nn.parameter import Parameter
 from minigen.tensor import Tensor
 
 
+class Parameter(Tensor):
+    """A tensor that is a trainable weight of a module: a leaf with ``requires_grad=True``.
+    ``Parameter(t)`` shares ``t``'s array; ops on a parameter give plain tensors."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True):
+        if not isinstance(data, Tensor):
+            from minigen.creation import tensor, zeros  # (creation.py builds on nn's modules)
+
+            data = zeros(0) if data is None else tensor(data)
+        self.data, self.grad, self.requires_grad = data.data, None, False  # (data shared)
+        self._ctx, self._hooks, self._is_view = None, {}, False
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + Tensor.__repr__(self.detach())
+
+
 def _walk(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
-    """(dotted name, member) for the Parameters and Modules inside ``value``, which may be one
-    of them or a list, tuple or dict of them (nested at any depth). Modules are not entered."""
+    """(dotted name, member) for the Parameters and Modules in ``value``: one of them, or a
+    list, tuple or dict of them, nested at any depth. Modules are not entered."""
     if isinstance(value, (Parameter, Module)):
         yield prefix, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _walk(f"{prefix}.{i}", item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
+    elif isinstance(value, (list, tuple, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
             yield from _walk(f"{prefix}.{key}", item)
 
 
-class Module(ModuleHooks):
-    """Base class of every layer and model: subclass it, build layers in ``__init__``, and
-    write ``forward``. Calling the module calls ``forward``.
+class Module:
+    """Base class of every layer and model: build the layers in ``__init__``, write
+    ``forward``; calling the module calls ``forward``.
 
     >>> class Net(Module):
     ...     def __init__(self):
@@ -47,8 +61,6 @@ class Module(ModuleHooks):
     ...         return self.fc1(x).relu()
     """
 
-    training: bool = True
-
     def __init__(self) -> None:
         self.training = True
         self._buffer_names: list[str] = []
@@ -56,27 +68,33 @@ class Module(ModuleHooks):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Replacing a Parameter with a plain tensor would silently drop it from parameters()
-        # and state_dict() (not trained, not saved): refused, as PyTorch refuses it.
-        if isinstance(self.__dict__.get(name), Parameter) and value is not None and \
-                not isinstance(value, Parameter):
-            raise TypeError(
-                f"cannot assign a {type(value).__name__} as parameter {name!r} of "
-                f"{type(self).__name__} (a Parameter or None expected): wrap it, "
-                f"self.{name} = nn.Parameter(t), or change the weights in place under "
-                f"minigen.no_grad(): self.{name}[...] = t")
-        object.__setattr__(self, name, value)
-
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.__dict__.get("_forward_hooks"):  # (None for a module never hooked)
-            return self._call_with_hooks(args, kwargs)
+        if self.__dict__.get("_forward_hooks"):  # (see minigen.extras.module_methods)
+            return self._forward_hooks.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
-    # ------------------------------------------------------------------ discovery
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Replacing a Parameter by a plain tensor would silently drop it from parameters()
+        # and state_dict(): refused, as PyTorch refuses it.
+        if isinstance(self.__dict__.get(name), Parameter) and value is not None and \
+                not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign a {type(value).__name__} as parameter {name!r} of "
+                            f"{type(self).__name__} (a Parameter or None expected): wrap it, "
+                            f"self.{name} = nn.Parameter(t), or change the weights in place "
+                            f"under minigen.no_grad(): self.{name}[...] = t")
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for an attribute the module lacks: the methods of minigen.extras (forward
+        # hooks, apply), imported on first use, as Tensor.__getattr__ does.
+        if name.startswith("_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        return importlib.import_module("minigen.extras.module_methods").method(self, name)
+
+    # ------------------------------------------------------------------ what it holds
     def register_buffer(self, name: str, value: Tensor | None) -> None:
-        """Set ``self.<name> = value`` and record it as a buffer: saved in ``state_dict`` and
-        moved by ``to()``, but not returned by ``parameters()`` and never trained."""
+        """``self.<name> = value``, saved in ``state_dict`` and moved by ``to()``, but not a
+        parameter: never trained."""
         if value is not None and not isinstance(value, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(value)}")
         names = self.__dict__.setdefault("_buffer_names", [])
@@ -85,26 +103,23 @@ class Module(ModuleHooks):
         setattr(self, name, value)
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """This module's direct parameters and sub-modules, with their names."""
+        """This module's own parameters and sub-modules, with their names."""
         for name, value in vars(self).items():
             yield from _walk(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        for name, member in self._members():
-            if isinstance(member, Module):
-                yield name, member
+        return ((name, m) for name, m in self._members() if isinstance(m, Module))
 
     def children(self) -> Iterator[Module]:
-        for _, child in self.named_children():
-            yield child
+        return (m for _, m in self.named_children())
 
     def named_modules(self, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """This module and every module inside it, depth first; a module reached twice (a
-        shared layer) comes once, unless ``remove_duplicate=False``. A module that refers
-        back to one of its ancestors is never entered again."""
+        """This module and every module inside it, depth first; a shared one comes once
+        (unless ``remove_duplicate=False``), and one that contains its ancestor is not
+        entered again."""
         seen: set[int] = set()
-        stack: list[tuple[str, Module, frozenset[int]]] = [(prefix, self, frozenset())]
+        stack = [(prefix, self, frozenset())]
         while stack:
             name, module, ancestors = stack.pop()
             if id(module) in ancestors or (remove_duplicate and id(module) in seen):
@@ -112,49 +127,30 @@ class Module(ModuleHooks):
             seen.add(id(module))
             yield name, module
             inside = ancestors | {id(module)}
-            kids = [(f"{name}.{n}" if name else n, m, inside)
-                    for n, m in module.named_children()]
-            stack.extend(reversed(kids))
+            stack += reversed([(f"{name}.{n}" if name else n, m, inside)
+                               for n, m in module.named_children()])
 
     def modules(self) -> Iterator[Module]:
-        for _, module in self.named_modules():
-            yield module
+        return (m for _, m in self.named_modules())
 
-    def apply(self, fn: Any) -> Module:
-        """Call ``fn(module)`` on every sub-module, then on this one (PyTorch's order: children
-        first), and return this module. The DCGAN idiom: ``model.apply(weights_init)``.
-        A module reached twice (shared, or in a cycle) is visited once."""
-        seen: set[int] = set()
-
-        def visit(module: Module) -> None:
-            seen.add(id(module))
-            for child in module.children():
-                if id(child) not in seen:
-                    visit(child)
-            fn(module)
-
-        visit(self)
-        return self
-
-    def _named_tensors(self, kind: str, recurse: bool = True) -> Iterator[tuple[str, Any]]:
-        """Every parameter (``kind="param"``) or buffer (``"buffer"``) with its dotted name,
-        a shared one under each of its names."""
-        modules = self.named_modules(remove_duplicate=False) if recurse else [("", self)]
-        for prefix, module in modules:
+    def _tensors(self, recurse: bool = True) -> Iterator[tuple[str, Tensor, bool]]:
+        """(dotted name, tensor, is a parameter) for every parameter and buffer, module by
+        module in PyTorch's order; a shared one under each of its names."""
+        for prefix, module in (self.named_modules(remove_duplicate=False) if recurse
+                               else [("", self)]):
             dot = prefix + "." if prefix else ""
-            if kind == "param":
-                for name, member in module._members():
-                    if isinstance(member, Parameter):
-                        yield dot + name, member
-            else:
-                for name in module.__dict__.get("_buffer_names", []):
-                    yield dot + name, getattr(module, name)
+            for name, member in module._members():
+                if isinstance(member, Parameter):
+                    yield dot + name, member, True
+            for name in module.__dict__.get("_buffer_names", []):
+                if getattr(module, name) is not None:
+                    yield dot + name, getattr(module, name), False
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """``("fc1.weight", Parameter)`` pairs; a parameter shared by two layers comes once."""
         seen: set[int] = set()
-        for name, p in self._named_tensors("param"):
-            if id(p) not in seen:
+        for name, p, is_parameter in self._tensors():
+            if is_parameter and id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
 
@@ -163,62 +159,51 @@ class Module(ModuleHooks):
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
-        for name, b in self._named_tensors("buffer"):
-            if b is not None:
-                yield name, b
+        return ((name, b) for name, b, is_parameter in self._tensors() if not is_parameter)
 
     def buffers(self) -> list[Tensor]:
         return [b for _, b in self.named_buffers()]
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Tensor]:
-        """Parameters and buffers by dotted name, as tensors that share the module's memory
-        (save them with ``minigen.save``, which copies to disk)."""
-        out: dict[str, Tensor] = {}
-        # PyTorch's order, module by module; a shared layer is saved under each of its names.
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            for name, value in module._named_tensors("param", recurse=False):
-                out[prefix + "." + name if prefix else name] = value.detach()
-            for name, value in module._named_tensors("buffer", recurse=False):
-                if value is not None:
-                    out[prefix + "." + name if prefix else name] = value.detach()
-        return out
+        """Parameters and buffers by dotted name, sharing the module's arrays (save them with
+        ``minigen.save``, which writes a copy)."""
+        return {name: t.detach() for name, t, _ in self._tensors()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> dict:
         """Copy values into this module's parameters and buffers, keeping their dtype and
-        device. With ``strict`` (the default) every key must match and every shape fit; all
-        the problems are named in one error. Returns ``{"missing_keys", "unexpected_keys"}``.
-        """
-        own = dict(self._named_tensors("param"))
-        own.update(self.named_buffers())
+        device. With ``strict``, every key must match; shapes always must. All the problems
+        are named in one error. Returns ``{"missing_keys": ..., "unexpected_keys": ...}``."""
+        own = {name: t for name, t, _ in self._tensors()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mis_shaped = [
-            f"{k}: saved {tuple(_shape(state_dict[k]))}, model {own[k].shape}"
-            for k in own if k in state_dict and tuple(_shape(state_dict[k])) != own[k].shape
-        ]
-        problems = []
-        if strict and missing:
-            problems.append("missing keys (in the model, not in the state dict): "
-                            + ", ".join(missing))
+        shapes = [f"{k}: saved {tuple(getattr(v, 'shape', ()))}, model {own[k].shape}"
+                  for k, v in state_dict.items()
+                  if k in own and tuple(getattr(v, "shape", ())) != own[k].shape]
+        problems = ([f"missing keys (in the model, not in the state dict): {', '.join(missing)}"]
+                    if strict and missing else [])
         if strict and unexpected:
             problems.append("unexpected keys (in the state dict, not in the model): "
                             + ", ".join(unexpected))
-        if mis_shaped:
-            problems.append("shapes that differ: " + "; ".join(mis_shaped))
+        if shapes:
+            problems.append("shapes that differ: " + "; ".join(shapes))
         if problems:
             raise ShapeError(f"load_state_dict into {type(self).__name__} failed (is this state "
                              "dict from another architecture?):\n  " + "\n  ".join(problems))
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.data = _copy_like(state_dict[key], target)
+            for name, target in own.items():
+                if name in state_dict:
+                    value = state_dict[name]
+                    array = backend.asarray(value.data if isinstance(value, Tensor) else value,
+                                            None, target.device)  # (moved to the device)
+                    target.data = backend.namespace(array).astype(
+                        array, target.device.dtype(target.dtype), copy=True)
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # ------------------------------------------------------------------ modes and moves
     def train(self, mode: bool = True) -> Module:
-        """Training mode (batch statistics in BatchNorm, dropout on) for this module and all
-        modules inside it; ``eval()`` switches both off."""
+        """Training mode (batch statistics in BatchNorm, dropout on), here and in every module
+        inside; ``eval()`` switches both off."""
         for module in self.modules():
             module.training = mode
         return self
@@ -228,14 +213,16 @@ class Module(ModuleHooks):
 
     def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Module:
         """Move every parameter and buffer (and gradient) to a device and/or cast the floating
-        ones to a dtype, in place: the Parameter objects stay the same, so an optimizer built
-        before the move still holds them."""
-        dev, dt = _device_and_dtype(device_or_dtype, dtype)
-        tensors = [p for _, p in self._named_tensors("param")] + self.buffers()
-        for t in {id(t): t for t in tensors}.values():
-            t.data = _moved(t.data, dev, dt)
+        ones, in place: an optimizer built before still holds the same Parameter objects."""
+        if backend.is_dtype(device_or_dtype):
+            device_or_dtype, dtype = None, device_or_dtype
+        dev = None if device_or_dtype is None else backend.device(device_or_dtype)
+        if dtype is not None and not backend.as_dtype(dtype).is_floating_point:
+            raise DTypeError(f"Module.to() casts only to a floating dtype, got {dtype}")
+        for t in {id(t): t for _, t, _ in self._tensors()}.values():
+            t.data = _moved(t.data, dev, dtype)
             if t.grad is not None:
-                t.grad = Tensor._make(_moved(t.grad.data, dev, dt))
+                t.grad = Tensor._make(_moved(t.grad.data, dev, dtype))
         return self
 
     def cpu(self) -> Module:
@@ -248,12 +235,10 @@ class Module(ModuleHooks):
         return self.to(backend.float64)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``None`` (the default), or fresh zero arrays."""
+        """Forget the gradients: None (the default), or fresh zero arrays."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor._make(backend.namespace(p.data).zeros_like(p.data))
+            p.grad = None if set_to_none or p.grad is None else Tensor._make(
+                backend.namespace(p.data).zeros_like(p.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""
@@ -261,62 +246,23 @@ class Module(ModuleHooks):
             p.requires_grad_(requires_grad)
         return self
 
-    # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
-        """The arguments shown inside ``Name(...)``; layers override it."""
+        """The arguments shown inside ``Name(...)``: layers override it."""
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, child in self.named_children():
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
+        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ")
+                 for name, child in self.named_children()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n" + "\n".join(lines) + "\n)"
 
 
-def _shape(value: Any) -> tuple[int, ...]:
-    return tuple(getattr(value, "shape", ()))
-
-
-def _copy_like(value: Any, target: Tensor) -> Any:
-    """A copy of ``value`` (Tensor, array or number) with ``target``'s device and dtype."""
-    if isinstance(value, Tensor):
-        value = value.data
-    if not hasattr(value, "shape"):
-        value = backend.asarray(value, None, backend.device("cpu"))
-    moved = backend.to_device(value, target.device)
-    xp = backend.namespace(moved)
-    return xp.astype(moved, target.device.dtype(target.dtype), copy=True)
-
-
-def _device_and_dtype(device_or_dtype: Any, dtype: Any) -> tuple[Device | None, DType | None]:
-    dev = None
-    if isinstance(device_or_dtype, DType):
-        dtype = device_or_dtype
-    elif isinstance(device_or_dtype, str) and _is_dtype_name(device_or_dtype):
-        dtype = device_or_dtype
-    elif device_or_dtype is not None:
-        dev = backend.device(device_or_dtype)
-    dt = None if dtype is None else backend.as_dtype(dtype)
-    if dt is not None and not dt.is_floating_point:
-        raise DTypeError(f"Module.to() casts only to a floating dtype, got {dt}")
-    return dev, dt
-
-
-def _is_dtype_name(name: str) -> bool:
-    try:
-        backend.as_dtype(name)
-    except DTypeError:
-        return False
-    return True
-
-
-def _moved(array: Any, dev: Device | None, dt: DType | None) -> Any:
+def _moved(array: Any, dev: Any, dtype: Any) -> Any:
+    """``array`` on ``dev`` (if given) and, if floating, of ``dtype`` (if given)."""
     if dev is not None:
         array = backend.to_device(array, dev)
-    if dt is not None and backend.dtype_of(array).is_floating_point:
-        here = backend.device_of(array)
-        if backend.dtype_of(array) != dt:
-            array = backend.namespace(array).astype(array, here.dtype(dt))
+    if dtype is not None and backend.dtype_of(array).is_floating_point and \
+            backend.as_dtype(dtype) != backend.dtype_of(array):
+        array = backend.namespace(array).astype(array, backend.device_of(array).dtype(
+            backend.as_dtype(dtype)))
     return array

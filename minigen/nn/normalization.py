@@ -1,7 +1,6 @@
 """BatchNorm1d and BatchNorm2d: normalise each channel by its batch statistics in training,
-by the running averages in eval mode, then scale and shift (``weight``, ``bias``). LayerNorm
-(at the end): normalise each sample over its last dimensions instead, the same in training
-and eval, with no running statistics.
+by the running averages in eval mode, then scale and shift (``weight``, ``bias``); and Dropout,
+the other layer that acts differently in training and in eval.
 
 The running averages are buffers: saved in ``state_dict`` and moved by ``to()``, but not
 parameters (the optimizer never touches them); the op updates them in place in training:
@@ -16,20 +15,19 @@ from minigen import ops
 from minigen.backend import int64
 from minigen.creation import ones, tensor, zeros
 from minigen.errors import ShapeError
-from minigen.nn.layers import _check_sizes
-from minigen.nn.module import Module
-from minigen.nn.parameter import Parameter
+from minigen.nn.module import Module, Parameter
 from minigen.tensor import Tensor
 
 
 class _BatchNorm(Module):
-    layout = ""
-
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None):
         super().__init__()
-        _check_sizes(type(self).__name__, num_features=num_features)
+        if not isinstance(num_features, int) or isinstance(num_features, bool) or \
+                num_features < 1:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
+                             f"got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = self.bias = None
@@ -97,3 +95,22 @@ class BatchNorm2d(_BatchNorm):
             hint = ": for (N, C) features use BatchNorm1d" if input.ndim == 2 else ""
             raise ShapeError(f"BatchNorm2d({self.num_features}) expected input of shape "
                              f"(N, {self.num_features}, H, W), got {input.shape}{hint}")
+
+
+class Dropout(Module):
+    """In training, zero each element with probability ``p`` and scale the rest by
+    1 / (1 - p) (so the expected value is unchanged); in eval mode, the identity. The mask
+    comes from the device's seeded generator. ``inplace`` is accepted for PyTorch code and
+    changes nothing (minigen never overwrites an input; the result is the same)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

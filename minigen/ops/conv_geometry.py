@@ -1,8 +1,8 @@
-"""The geometry of a convolution: output sizes, padding, and the checks that name a bad shape.
+"""The geometry of a convolution: output sizes, and the checks that name a bad shape.
 
 ``conv2d_output_size`` and its transposed twin are the formulas lesson 03 derives; the rest
 turns the arguments a user may write (an int or a pair, ``padding="same"``) into the pairs the
-ops in :mod:`minigen.ops.conv` compute with.
+ops in :mod:`minigen.ops.conv` compute with, after checking them.
 """
 
 from __future__ import annotations
@@ -117,3 +117,45 @@ def string_padding(input: Tensor, kernel: Pair, stride: Any, padding: str,
     if extra != (0, 0):
         input = pad(input, (0, extra[1], 0, extra[0]))
     return input, low
+
+
+def conv2d_arguments(input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+                     dilation: Any, groups: Any) -> tuple[Tensor, Pair, Pair, Pair]:
+    """conv2d's input (padded for an odd "same"), stride, padding and dilation, checked."""
+    check_groups(groups, "conv2d")
+    check_arguments(input, weight, bias, "conv2d", transposed=False)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        input, padding = string_padding(input, kernel, stride, padding, dilation)
+    s, p, d = spec(stride, padding, dilation)
+    for a in (0, 1):
+        reach, room = d[a] * (kernel[a] - 1) + 1, input.shape[2 + a] + 2 * p[a]
+        if reach > room:
+            raise ShapeError(
+                f"conv2d: the kernel spans {reach} pixels on axis {a} (kernel {kernel}, "
+                f"dilation {d}) but the padded input has only {room} (input {input.shape}, "
+                f"padding {p})")
+    return input, s, p, d
+
+
+def conv_transpose2d_arguments(input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+                               output_padding: Any, groups: Any,
+                               dilation: Any) -> tuple[Pair, Pair, Pair, Pair]:
+    """conv_transpose2d's stride, padding, output_padding and dilation, checked."""
+    check_groups(groups, "conv_transpose2d")
+    (s, p, d), op = spec(stride, padding, dilation), pair(output_padding, "output_padding", 0)
+    check_arguments(input, weight, bias, "conv_transpose2d", transposed=True)
+    if any(op[a] >= s[a] and op[a] >= d[a] for a in (0, 1)):
+        raise ShapeError(
+            f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "
+            f"dilation {d}; to reach a given output size use "
+            "conv_transpose2d_output_padding(input_size, output_size, kernel_size, stride, "
+            "padding, dilation)")
+    if 0 in input.shape[2:]:
+        raise ShapeError(f"conv_transpose2d: input of shape {input.shape} has no pixels (H or "
+                         "W is 0)")
+    size = conv_transpose2d_output_size(input.shape[2:], weight.shape[2:], s, p, op, d)
+    if min(size) < 1:
+        raise ShapeError(f"conv_transpose2d: input {input.shape} with weight {weight.shape}, "
+                         f"stride {s}, padding {p}, dilation {d} gives an empty output {size}")
+    return s, p, op, d

@@ -1,8 +1,8 @@
 """Batch normalisation and dropout: fused ops with hand-written backward passes.
 
-Batch norm could be composed from mean, var, sub and div, but the graph would keep half a dozen
-activation-sized arrays and run a dozen passes over them; the fused op keeps one (x - mean) and
-its backward is the classic three-term formula.
+Batch norm could be composed of mean, var, sub and div, but its graph would keep half a dozen
+activation-sized arrays; the fused op keeps one (x - mean), and its backward is the classic
+three-term formula.
 """
 
 from __future__ import annotations
@@ -11,68 +11,41 @@ from typing import Any
 
 from minigen import backend
 from minigen.autograd import Context, Function
-from minigen.backend import Array
 from minigen.errors import DTypeError, ShapeError
 from minigen.ops._common import check_floating, check_tensor
 from minigen.tensor import Tensor
 
 
-def _per_channel(v: Array, ndim: int) -> Array:
-    """A (C,) vector shaped (1, C, 1, ..., 1) to broadcast along axis 1 of an ndim array."""
+def _per_channel(v: Any, ndim: int) -> Any:
+    """A (C,) vector shaped (1, C, 1, ..., 1), to broadcast along axis 1 of an array."""
     return backend.namespace(v).reshape(v, (1, -1) + (1,) * (ndim - 2))
 
 
-def _channel_dot(a: Array, b: Array) -> Array:
-    """``sum(a * b)`` over every axis but 1, per channel: a (C,) vector, in one pass.
-
-    ``a * b`` and a sum would take two passes and an activation-sized temporary; a dot product
-    per channel (``vecdot``) takes one, if each channel's values can be laid out as a row. For
-    images stored batch-last, (C, H, W, N), the channels are already rows: 4x faster than the
-    two passes. For the usual (N, C, H, W) order, (N, C, H*W) rows and a sum over N.
-    """
-    xp = backend.namespace(a)
-    if backend.batch_last(a) and backend.batch_last(b):  # (C, ..., N) in memory
-        dims = tuple(range(1, a.ndim)) + (0,)
-        rows = [xp.reshape(xp.permute_dims(v, dims), (a.shape[1], -1)) for v in (a, b)]
-        return xp.vecdot(rows[0], rows[1])
-    if a.ndim == 2:  # (N, C): a column per channel, no rows to dot
-        return xp.sum(a * b, axis=0)
-    rows = [xp.reshape(v, (a.shape[0], a.shape[1], -1)) for v in (a, b)]
-    return xp.sum(xp.vecdot(rows[0], rows[1]), axis=0)
-
-
 class BatchNorm(Function):
-    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel (axis 1).
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias``, per channel (axis 1).
 
-    In training, mean and var are the batch's statistics over every axis but 1 (the biased
-    variance), and the running averages are updated; in eval they are the running averages,
-    constants of the graph.
-
-    Every pass over an activation-sized array counts (BatchNorm sits between the big layers and
-    does little arithmetic per element), so the forward takes five (a mean, a subtraction, one
-    dot product per channel for the variance, a multiply-add) and keeps the centred input
-    ``x - mean`` for the backward; the backward takes six.
+    In training, mean and var are the batch's, over every axis but 1 (the biased variance),
+    and the running averages are updated; in eval they are the running averages, constants.
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Array, weight: Array | None, bias: Array | None,
-                running_mean: Tensor | None, running_var: Tensor | None, training: bool,
-                momentum: float, eps: float) -> Array:
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, running_mean: Tensor | None,
+                running_var: Tensor | None, training: bool, momentum: float,
+                eps: float) -> Any:
         xp = backend.namespace(x)
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // x.shape[1]  # M: values per channel
         if training:
             mean = xp.mean(x, axis=axes)
             centred = x - _per_channel(mean, x.ndim)
-            var = _channel_dot(centred, centred) / count  # biased: divides by M, as PyTorch
-            if running_mean is not None:  # in place on the buffer tensors' .data
+            var = backend.sum_of_products(centred, centred, axes) / count  # biased, / M
+            if running_mean is not None:  # the buffers' arrays are replaced: a new average
                 running_mean.data = (1.0 - momentum) * running_mean.data + momentum * mean
-            if running_var is not None:  # ... but the running variance is unbiased: M / (M-1)
+            if running_var is not None:  # ... of the UNBIASED variance, M / (M - 1)
                 unbiased = var * (count / (count - 1))
                 running_var.data = (1.0 - momentum) * running_var.data + momentum * unbiased
         else:
-            centred = x - _per_channel(running_mean.data, x.ndim)
-            var = running_var.data
+            centred, var = x - _per_channel(running_mean.data, x.ndim), running_var.data
         inv_std = 1.0 / xp.sqrt(var + eps)
         scale = inv_std if weight is None else weight * inv_std  # dy/dx_hat * dx_hat/dx
         ctx.save_for_backward(centred, inv_std, scale)
@@ -83,44 +56,36 @@ class BatchNorm(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Any, Any, Any]:
+    def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any, Any]:
         centred, inv_std, scale = ctx.saved_arrays  # x_hat = centred * inv_std
-        xp = backend.namespace(grad_out)
-        ndim, count = grad_out.ndim, ctx.count
-        input_grad, weight_grad, bias_grad = ctx.needs_input_grad
+        xp, ndim, m = backend.namespace(grad_out), grad_out.ndim, ctx.count
+        need_x, need_w, need_b = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
-        sum_g = sum_g_xhat = None  # each a pass over g: only when a gradient needs it
-        if bias_grad or (input_grad and ctx.training):
-            sum_g = xp.sum(grad_out, axis=ctx.axes)  # dL/dbias = sum of g over all but C
-        if weight_grad or (input_grad and ctx.training):
-            sum_g_xhat = _channel_dot(grad_out, centred) * inv_std  # dL/dweight: sum g * x_hat
-        if input_grad:
+        if need_b or (need_x and ctx.training):  # dL/dbias = sum of g over all axes but 1
+            grad_b = xp.sum(grad_out, axis=ctx.axes)
+        if need_w or (need_x and ctx.training):  # dL/dweight = sum of g * x_hat
+            grad_w = backend.sum_of_products(grad_out, centred, ctx.axes) * inv_std
+        if need_x:
             grad_x = grad_out * _per_channel(scale, ndim)
-            if ctx.training:
-                # mean and var depend on x too. With M values per channel:
-                #   dL/dx = w / sigma * (g - mean(g) - x_hat * mean(g * x_hat))
-                grad_x -= centred * _per_channel(scale * inv_std * sum_g_xhat / count, ndim)
-                grad_x -= _per_channel(scale * sum_g / count, ndim)
-            # eval: the running statistics are constants, y is affine in x: nothing to add
-        if weight_grad:
-            grad_w = sum_g_xhat
-        if bias_grad:
-            grad_b = sum_g
-        return grad_x, grad_w, grad_b
+            if ctx.training:  # mean and var depend on x too; with M values per channel,
+                # dL/dx = w / sigma * (g - mean(g) - x_hat * mean(g * x_hat))
+                grad_x -= centred * _per_channel(scale * inv_std * grad_w / m, ndim)
+                grad_x -= _per_channel(scale * grad_b / m, ndim)
+        return grad_x, grad_w if need_w else None, grad_b if need_b else None
 
 
 class Dropout(Function):
     """``y = x * mask``, the mask 0 with probability p and 1 / (1 - p) otherwise."""
 
     @staticmethod
-    def forward(ctx: Context, x: Array, mask: Array) -> Array:
+    def forward(ctx: Context, x: Any, mask: Any) -> Any:
         ctx.save_for_backward(mask)
         return x * mask
 
     @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> tuple[Array, None]:
+    def backward(ctx: Context, grad_out: Any) -> tuple[Any, None]:
         (mask,) = ctx.saved_arrays
-        return grad_out * mask, None  # dy/dx = mask (the mask is a constant)
+        return grad_out * mask, None  # dy/dx = mask, a constant
 
 
 def _is_number(x: Any) -> bool:
@@ -203,15 +168,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input
     check_floating(input, "dropout")
     xp = backend.namespace(input.data)
-    generator = backend.default_generator(input.device)
-    if input.ndim == 4:
-        # Draw an image mask in the (C, H, W, N) order that conv layers leave their outputs in
-        # (see ops/conv.py), so that input * mask keeps that memory layout for the next layer.
-        n, c, h, w = input.shape
-        u = xp.permute_dims(generator.uniform((c, h, w, n), input.dtype), (3, 0, 1, 2))
-    else:
-        u = generator.uniform(input.shape, input.dtype)
-    keep = u >= p
+    # u ~ U(0, 1) of the input's shape, drawn in its memory layout (see backend.uniform_like)
+    u = backend.uniform_like(backend.default_generator(input.device), input.data)
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = xp.astype(keep, input.data.dtype) * scale  # 0 or 1 / (1 - p)
+    mask = xp.astype(u >= p, input.data.dtype) * scale  # 0 or 1 / (1 - p)
     return Dropout.apply(input, mask)

@@ -1,21 +1,19 @@
-"""Optimizers: SGD (momentum, dampening, nesterov, weight decay), Adam and AdamW.
+"""The Optimizer base class: parameter groups, ``zero_grad``, ``step`` (which calls each
+optimizer's ``_update`` on every parameter with a gradient), and the state that
+``state_dict()`` saves, keyed by the parameter's position, so that a reloaded optimizer
+continues bit for bit. The rules themselves: :mod:`.sgd`, :mod:`.adam`.
 
-Each ``step()`` updates every parameter that has a gradient, with array operations under
-``no_grad``: in place on the parameter's data and on the optimizer's own buffers, never on the
-gradient (which may share memory with other arrays). The per-parameter state (step count,
-momentum buffer, first and second moments) is what ``state_dict()`` saves, keyed by the
-parameter's position, so a reloaded optimizer continues bit for bit.
+An update works on the arrays, under ``no_grad``: in place on the parameter's data and on the
+optimizer's own buffers, never on the gradient (which may share memory with other arrays).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import no_grad
-from minigen.backend import Array
 from minigen.errors import ShapeError
 from minigen.tensor import Tensor
 
@@ -94,7 +92,7 @@ class Optimizer:
                                      f"shape {p.grad.shape}")
                 self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
 
-    def _update(self, p: Tensor, grad: Array, state: dict[str, Any],
+    def _update(self, p: Tensor, grad: Any, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         raise NotImplementedError
 
@@ -170,110 +168,3 @@ def _state_copy(value: Any, p: Tensor, key: str, pos: int) -> Any:
     dtype = p.dtype if backend.dtype_of(moved).is_floating_point else backend.dtype_of(moved)
     return backend.namespace(moved).astype(moved, p.device.dtype(dtype), copy=True)
 
-
-def _copy(x: Array) -> Array:
-    return backend.namespace(x).asarray(x, copy=True)
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent, PyTorch's rule. With g the gradient:
-
-    - weight decay:  g = g + weight_decay * p
-    - momentum:      b = g at the first step, then b = momentum * b + (1 - dampening) * g
-    - nesterov:      g = g + momentum * b, otherwise g = b
-    - update:        p = p - lr * g
-    """
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
-        if lr < 0.0 or momentum < 0.0 or weight_decay < 0.0:
-            raise ValueError(f"SGD needs lr, momentum and weight_decay >= 0, got lr={lr}, "
-                             f"momentum={momentum}, weight_decay={weight_decay}")
-        if nesterov and (momentum <= 0.0 or dampening != 0.0):
-            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
-
-    def _update(self, p: Tensor, grad: Array, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
-        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if wd != 0.0:
-            grad = grad + wd * p.data  # a new array: the gradient itself is never changed
-        if momentum != 0.0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = _copy(grad)
-            else:
-                buf *= momentum
-                buf += (1.0 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        p.data -= lr * grad
-
-
-class Adam(Optimizer):
-    """Adam (Kingma & Ba), with PyTorch's bias correction. At step t, with g the gradient:
-
-    - weight decay (L2, added to the gradient):  g = g + weight_decay * p
-    - moments:   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
-    - update:    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-    - amsgrad (Reddi et al.): v in the update is the largest v so far, ``max_exp_avg_sq``
-    """
-
-    decoupled = False
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False):
-        if lr < 0.0 or eps < 0.0 or weight_decay < 0.0:
-            raise ValueError(f"{type(self).__name__} needs lr, eps and weight_decay >= 0, got "
-                             f"lr={lr}, eps={eps}, weight_decay={weight_decay}")
-        if not all(0.0 <= b < 1.0 for b in betas) or len(betas) != 2:
-            raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=bool(amsgrad)))
-
-    def _update(self, p: Tensor, grad: Array, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
-        xp = backend.namespace(p.data)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], \
-            group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        if wd != 0.0:
-            if self.decoupled:
-                p.data *= 1.0 - lr * wd  # AdamW: shrink the weights directly
-            else:
-                grad = grad + wd * p.data  # Adam: L2 penalty in the gradient
-        m *= beta1
-        m += (1.0 - beta1) * grad
-        v *= beta2
-        v += (1.0 - beta2) * (grad * grad)
-        if group["amsgrad"]:  # the largest second moment so far takes v's place
-            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
-        step_size = lr / (1.0 - beta1**t)
-        if step_size == 0.0:
-            return  # lr = 0: the moments move, the weights do not
-        # step_size * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with the two scalars folded
-        # into the denominator: one pass over the weights fewer (the step is memory-bound)
-        denom = xp.sqrt(v)
-        denom *= 1.0 / (step_size * math.sqrt(1.0 - beta2**t))
-        denom += eps / step_size
-        p.data -= m / denom
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter): before the Adam step,
-    ``p = p * (1 - lr * weight_decay)``, instead of adding the decay to the gradient."""
-
-    decoupled = True
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

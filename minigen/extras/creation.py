@@ -1,59 +1,71 @@
-"""Random creation functions: ``randn``, ``rand``, ``randint``, ``randperm`` and their
-``*_like`` forms. Each draws from the device's seeded generator (``minigen.manual_seed``, or
-the ``generator`` given): the CPU's NumPy stream, the same numbers on the strict test device,
-CuPy's own on CUDA. The other creation functions are in :mod:`minigen.creation`.
-"""
+"""More of PyTorch's creation functions: ``empty``, ``eye``, ``linspace``, ``logspace``, and
+random integers: ``randint``, ``randint_like``, ``randperm``."""
 
 from __future__ import annotations
 
 import numbers
 from typing import Any
 
+import numpy as np
+
 from minigen import backend
-from minigen.backend import Array, DType
-from minigen.creation import new_leaf
-from minigen.errors import DTypeError
+from minigen.backend import Array, Device, DType
+from minigen.creation import full, new_shape
+from minigen.creation import leaf as new_leaf
 from minigen.tensor import Tensor
-from minigen.tensor_methods import new_shape
 
 
-def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: backend.Generator | None = None) -> Tensor:
-    """Standard normal samples from the device's seeded generator (``manual_seed``)."""
-    gen = generator or backend.default_generator(device)
-    samples = gen.normal(new_shape(shape, "randn"), _floating(dtype, "randn"))
-    return new_leaf(samples, requires_grad)
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` whose values you will overwrite. PyTorch leaves them uninitialised
+    (garbage); minigen fills them with zeros (arrays here are never written in place, so an
+    uninitialised one would save nothing). Do not rely on the zeros: use ``zeros``."""
+    return full(new_shape(size, "empty"), 0, dtype, device, requires_grad)
 
 
-def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: backend.Generator | None = None) -> Tensor:
-    """Uniform samples on [0, 1) from the device's seeded generator."""
-    gen = generator or backend.default_generator(device)
-    return new_leaf(gen.uniform(new_shape(shape, "rand"), _floating(dtype, "rand")), requires_grad)
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` (default ``n`` x ``n``) identity: ones on the diagonal."""
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ValueError(f"eye: {name} must be an integer >= 0, got {v!r}")
+    dev, dt = backend.device(device), backend.as_dtype(dtype)
+    if dev.type == "cuda":
+        with dev.native:
+            array = dev.xp.eye(int(n), int(m), dtype=dev.dtype(dt))
+    else:
+        array = dev.xp.eye(int(n), int(m), dtype=dev.dtype(dt), device=dev.native)
+    return new_leaf(array, requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None, *, device: Any = None,
-               requires_grad: bool = False,
-               generator: backend.Generator | None = None) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                 requires_grad=requires_grad, generator=generator)
+def _steps(steps: Any, name: str) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"{name}: steps must be an integer >= 0 (the number of values, as "
+                         f"PyTorch: there is no default), got {steps!r}")
+    return int(steps)
 
 
-def rand_like(t: Tensor, dtype: Any = None, *, device: Any = None,
-              requires_grad: bool = False,
-              generator: backend.Generator | None = None) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad, generator=generator)
+def _on(host: np.ndarray, dt: DType, dev: Device, requires_grad: bool) -> Tensor:
+    return new_leaf(backend.asarray(host.astype(getattr(np, dt.name)), dt, dev), requires_grad)
 
 
-# ---------------------------------------------------------------- more of PyTorch's
-def _floating(dtype: Any, name: str) -> DType:
-    """The floating dtype to draw ``name``'s samples in (the default one when None)."""
-    dt = backend.as_dtype(dtype)
-    if not dt.is_floating_point:
-        raise DTypeError(f"{name} draws floating values, not {dt} (as in PyTorch): for random "
-                         "integers use minigen.randint(low, high, size) or randint_like")
-    return dt
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (``steps`` has
+    no default, as in PyTorch 2). Computed in float64, then cast: an integer ``dtype``
+    truncates toward zero, as PyTorch's does."""
+    steps = _steps(steps, "linspace")
+    host = np.linspace(float(start), float(end), steps, dtype=np.float64)
+    return _on(host, backend.as_dtype(dtype), backend.device(device), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``: ``logspace(-3, 0, 4)`` is 0.001, 0.01, 0.1, 1."""
+    steps = _steps(steps, "logspace")
+    host = float(base) ** np.linspace(float(start), float(end), steps, dtype=np.float64)
+    return _on(host, backend.as_dtype(dtype), backend.device(device), requires_grad)
 
 
 def _int_dtype(dtype: Any, default: DType) -> DType:
@@ -137,18 +149,6 @@ def randint_like(t: Tensor, low: int = 0, high: int | None = None, *, dtype: Any
     return new_leaf(_random_integers(gen, lo, hi, tuple(t.shape), dt), requires_grad)
 
 
-def permutation(gen: backend.Generator, n: int) -> Array:
-    """A random permutation of range(n), int64, on ``gen``'s device. CuPy 14's generator has no
-    ``permutation`` (``Generator.permutation`` fails there): on CUDA it is the order that
-    sorts n float64 uniforms, a uniformly random permutation too (ties: probability < n**2 /
-    2**53)."""
-    if gen.device.type != "cuda":
-        return gen.permutation(n)
-    u = gen.uniform((n,), backend.float64)
-    xp = backend.namespace(u)
-    return xp.astype(xp.argsort(u), xp.int64)
-
-
 def randperm(n: int, *, generator: backend.Generator | None = None, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless ``dtype`` is given), from the device's
@@ -156,7 +156,7 @@ def randperm(n: int, *, generator: backend.Generator | None = None, dtype: Any =
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"randperm: n must be an integer >= 0, got {n!r}")
     gen = generator or backend.default_generator(device)
-    perm = permutation(gen, int(n))
+    perm = gen.permutation(int(n))
     dt = _int_dtype(dtype, backend.int64)
     xp = backend.namespace(perm)
     return new_leaf(xp.astype(perm, getattr(xp, dt.name)), requires_grad)

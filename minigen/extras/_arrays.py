@@ -1,13 +1,13 @@
-"""What the array-API standard lacks and minigen needs: scatter-add, assignment through an
-index array, gradient buffers, constant padding, and the memory layout of an array."""
+"""What the array-API standard lacks and the extras need: scatter-add (the gradient of a
+gather), assignment through an index array, and gradient buffers. Like the backend, this
+module may name NumPy and CuPy."""
 
 from __future__ import annotations
 
 import array_api_compat
 import numpy as np
 
-from minigen.backend.devices import namespace
-from minigen.backend.dtypes import Array
+from minigen.backend import Array, namespace
 
 
 def scatter_add(shape: tuple[int, ...], axis: int, index: Array, values: Array) -> Array:
@@ -61,41 +61,3 @@ def put(flat: Array, positions: Array, values: Array) -> Array:
 def zeros(shape: tuple[int, ...], like: Array) -> Array:
     """Zeros of ``shape`` with the dtype of ``like``, on its device (gradient buffers)."""
     return namespace(like).zeros(shape, dtype=like.dtype, device=array_api_compat.device(like))
-
-
-# --------------------------------------------------------------------------- memory layout
-# The array API says nothing about memory layout, but an elementwise op between two arrays
-# stored in different orders (one (N, C, H, W), one (C, H, W, N)) costs NumPy a strided pass,
-# 10 to 15 times a contiguous one. So gradients are handed back in their input's layout. These
-# two helpers read the layout where the array type shows it (NumPy's and CuPy's strides) and
-# answer "no" / do nothing where it does not (array-api-strict).
-
-
-def batch_last(x: Array) -> bool:
-    """Whether axis 0 (the batch) of ``x`` is its innermost axis in memory: images stored as
-    (C, H, W, N), features as (F, N), as minigen's conv layers leave them."""
-    strides = getattr(x, "strides", None)
-    return (strides is not None and x.ndim >= 2 and x.shape[0] > 1 and x.shape[1] > 1
-            and 0 < strides[0] < strides[1])
-
-
-def batch_first(x: Array) -> Array:
-    """``x`` stored in the usual C order, (N, C, H, W): a copy if it is not already."""
-    contiguous = getattr(namespace(x), "ascontiguousarray", None)  # NumPy's and CuPy's
-    if contiguous is None or getattr(x, "strides", None) is None:
-        return x
-    return contiguous(x)
-
-
-def pad(x: Array, widths: tuple[tuple[int, int], ...], value: float = 0.0) -> Array:
-    """Constant padding: ``widths[i] = (before, after)`` for each axis of ``x``."""
-    xp = namespace(x)
-    shape = tuple(n + a + b for n, (a, b) in zip(x.shape, widths))
-    out = xp.full(shape, value, dtype=x.dtype, device=array_api_compat.device(x))
-    out[tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, widths))] = x
-    return out
-
-
-def unpad(x: Array, widths: tuple[tuple[int, int], ...]) -> Array:
-    """The inverse of :func:`pad`: cut ``widths`` off each axis."""
-    return x[tuple(slice(a, n - b) for n, (a, b) in zip(x.shape, widths))]

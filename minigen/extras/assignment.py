@@ -22,12 +22,13 @@ import numbers
 from typing import Any
 
 import minigen
-from minigen import backend, grad_mode
+from minigen import autograd, backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
-from minigen.errors import DeviceError, DTypeError, GraphError, ShapeError
-from minigen.ops._common import broadcast_shapes, check_tensor
-from minigen.ops.indexing import getitem
+from minigen.errors import DeviceError, DTypeError, ShapeError
+from minigen.extras import _arrays
+from minigen.extras._common import broadcast_shapes, check_tensor
+from minigen.ops.shape import getitem
 from minigen.tensor import Tensor
 
 
@@ -42,7 +43,7 @@ class IndexPut(Function):
         values = xp.reshape(xp.broadcast_to(value, shape), (-1,))
         ctx.save_for_backward(positions)
         ctx.shape = shape
-        out = backend.put(xp.reshape(x, (-1,)), positions, values)
+        out = _arrays.put(xp.reshape(x, (-1,)), positions, values)
         return xp.reshape(out, x.shape)
 
     @staticmethod
@@ -54,7 +55,7 @@ class IndexPut(Function):
         if ctx.needs_input_grad[0]:  # an overwritten element no longer depends on x
             zeros = xp.zeros(positions.shape, dtype=flat.dtype,
                              device=backend.device_of(flat).native)
-            grad_x = xp.reshape(backend.put(flat, positions, zeros), grad_out.shape)
+            grad_x = xp.reshape(_arrays.put(flat, positions, zeros), grad_out.shape)
         if ctx.needs_input_grad[1]:  # (the engine sums it down to value's own shape)
             grad_value = xp.reshape(xp.take(flat, positions), ctx.shape)
         return grad_x, grad_value, None, None
@@ -115,7 +116,7 @@ def _distinct(positions: Array, size: int) -> None:
     undefined by PyTorch: refuse instead."""
     xp = backend.namespace(positions)
     ones = xp.ones(positions.shape, dtype=xp.float32, device=backend.device_of(positions).native)
-    counts = backend.scatter_add((size,), 0, positions, ones)
+    counts = _arrays.scatter_add((size,), 0, positions, ones)
     if float(xp.max(counts)) > 1:
         first = int(xp.argmax(counts))
         raise IndexError(f"the index picks element {first} (flat) more than once: with "
@@ -147,60 +148,34 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     if any(isinstance(k, (list, range)) or (isinstance(k, Tensor) and k.dtype != minigen.bool_)
            for k in parts) and math.prod(shape) > 1:
         _distinct(flat, n)
-    _become(x, IndexPut.apply(x, value, flat, shape))
+    x._update(IndexPut.apply(x, value, flat, shape), "assigning into")
 
 
 def _check_writable(x: Tensor, doing: str) -> None:
     """Refuse to change ``x`` where PyTorch would write through to another tensor (``x`` is
-    a slice or view), or where ``x.grad`` would stop matching ``x`` (a leaf that requires
-    grad, outside no_grad)."""
-    if getattr(x, "_is_view", False):
+    a slice or view); the core's ``Tensor._update`` refuses a leaf that requires grad."""
+    if x._is_view:
         raise ValueError(
             f"{doing} a slice, view, reshape, transpose or detach() of another tensor "
             "(x[0][1] = v, x[0].add_(1), x.view(-1).zero_()) would change only that new "
             "tensor here: minigen tensors never share memory (in PyTorch this writes through "
             "to x). Change the tensor itself (x[0, 1] = v, x[0] += 1), or take a .clone() to "
             "change only the copy")
-    if x.requires_grad and x._ctx is None and grad_mode.grad_enabled:
-        raise GraphError(f"{doing} a leaf tensor that requires grad (a parameter, say) is "
-                         "refused: its .grad would no longer match it. Do it under "
-                         "minigen.no_grad() (an optimizer step), or on a copy (x.clone())")
-
-
-def _become(x: Tensor, out: Tensor) -> None:
-    """``x`` takes ``out``'s array and, when a gradient is wanted, its place in the graph.
-    A graph that used ``x`` before keeps the old array: ops save arrays, not tensors, and a
-    node's parents are the old ``x``'s node (or ``x`` itself, a leaf, which stays one)."""
-    x.data = out.data
-    if out._ctx is not None:  # x is now the output of the change
-        x._ctx, x.requires_grad = out._ctx, True
-    elif x._ctx is not None and grad_mode.grad_enabled:  # a change no gradient goes through
-        x._ctx, x.requires_grad = None, False  # (zero_, fill_): x no longer depends on its past
-    # (under no_grad, or with no gradient wanted, it just changes)
+    if x.requires_grad and x.is_leaf and autograd.grad_enabled:
+        x._update(x, doing)  # (raises the core's error, with what was being done)
 
 
 def inplace(x: Tensor, op: Any, *args: Any, **kwargs: Any) -> Tensor:
-    """``x`` changed in place to ``op(x, *args, **kwargs)``: ``x += y``, ``x.add_(y)``,
-    ``x.clamp_(0, 1)``... The same object, as in PyTorch, so every name for it (a module's
-    parameter, an alias) sees the change; by assignment's rules, a new array inside.
-
-    The result must keep ``x``'s shape and dtype (PyTorch's rule too: ``x += y`` cannot
-    broadcast ``x`` up, and an int tensor cannot take a float result).
+    """``x`` changed in place to ``op(x, *args, **kwargs)``: ``x.add_(y)``, ``x.clamp_(0, 1)``
+    ... The same object, as in PyTorch, so every name for it (a module's parameter, an alias)
+    sees the change; inside, a new array (see ``Tensor._update``, which ``x += y`` uses).
 
     >>> w = minigen.nn.Parameter(minigen.ones(3)); alias = w
     >>> with minigen.no_grad():
-    ...     w -= 0.5 * minigen.ones(3)    # a hand-written SGD step
+    ...     _ = w.sub_(0.5 * minigen.ones(3))    # a hand-written SGD step
     >>> alias is w, alias.tolist()
     (True, [0.5, 0.5, 0.5])
     """
     check_tensor(x, "an in-place op")
     _check_writable(x, "changing in place")
-    out = op(x, *args, **kwargs)
-    if out.shape != x.shape:
-        raise ShapeError(f"an in-place op on a tensor of shape {x.shape} cannot give it the "
-                         f"broadcast shape {out.shape}: write x = x + y (a new tensor) instead")
-    if out.dtype != x.dtype:
-        raise DTypeError(f"an in-place op on a {x.dtype} tensor gave {out.dtype}; minigen "
-                         "never casts silently: write x = ... (a new tensor) instead")
-    _become(x, out)
-    return x
+    return x._update(op(x, *args, **kwargs))

@@ -1,10 +1,11 @@
-"""Indexing: ``x[key]`` with basic keys (ints, slices, None, ...), integer index arrays and
-boolean masks, by NumPy's and PyTorch's rules.
+"""Indexing with index arrays and boolean masks: ``x[idx]``, ``x[:, idx]``, ``x[x > 0]``,
+``logp[arange(n), labels]``, by PyTorch's rules. (Basic keys, ints and slices, are the core's:
+:func:`minigen.ops.shape.getitem`, which hands the other keys to this module.)
 
-One op does the work: ``GetItem`` takes a basic key (a view) or gathers along one axis. Every
-other key is composed of those and reshapes, so its gradient comes with them. The backward puts
-each gradient back where its element came from (a scatter-add, so an element picked twice gets
-both gradients)."""
+One op does the new work: :class:`Take` gathers along one axis. Every other key is composed of
+it, the core's basic ``GetItem`` and reshapes, so its gradient comes with them. Take's backward
+puts each gradient back where its element came from (a scatter-add, so an element picked
+twice gets both gradients)."""
 
 from __future__ import annotations
 
@@ -15,43 +16,26 @@ from minigen import backend
 from minigen.autograd import Context, Function
 from minigen.backend import Array
 from minigen.errors import DeviceError, ShapeError
-from minigen.ops._common import broadcast_shapes, check_tensor, is_int
-from minigen.ops.shape import _view, permute, reshape
+from minigen.extras import _arrays
+from minigen.extras._common import broadcast_shapes, check_tensor, is_int
+from minigen.ops.shape import GetItem, basic_key, mark_view, permute, reshape
 from minigen.tensor import Tensor
 
 
-class GetItem(Function):
-    """``a[key]`` for a basic key (ints, slices, None, ...), or a gather of the 1-D int64
-    ``index`` along ``axis``; every other key is built of these (see :func:`getitem`)."""
+class Take(Function):
+    """``take(a, index, axis)``: the entries of ``a`` at the 1-D int64 ``index`` along
+    ``axis``, a gather."""
 
     @staticmethod
-    def forward(ctx: Context, a: Array, key: Any, axis: int | None = None,
-                index: Array | None = None) -> Array:
-        ctx.shape, ctx.key, ctx.axis = a.shape, key, axis
-        if axis is not None:  # integer-array indexing along one axis: a gather
-            ctx.save_for_backward(index)
-            return backend.namespace(a).take(a, index, axis=axis)
-        # The array API wants a key that covers every axis: a trailing ... does, as NumPy's
-        # shorter keys do implicitly.
-        key = key if isinstance(key, tuple) else (key,)
-        if not any(k is Ellipsis for k in key):
-            key = key + (Ellipsis,)
-        ctx.key = key
-        return a[key]
+    def forward(ctx: Context, a: Array, axis: int, index: Array) -> Array:
+        ctx.shape, ctx.axis = a.shape, axis
+        ctx.save_for_backward(index)
+        return backend.namespace(a).take(a, index, axis=axis)
 
     @staticmethod
-    def backward(ctx: Context, grad_out: Array) -> Array:
-        xp = backend.namespace(grad_out)
-        if ctx.axis is not None:  # repeated indices add up: a scatter-add
-            (index,) = ctx.saved_arrays
-            return backend.scatter_add(ctx.shape, ctx.axis, index, grad_out)
-        grad = backend.zeros(ctx.shape, like=grad_out)
-        # Assignment takes no None (new axes): index without them, and drop those size-1 axes.
-        key = tuple(k for k in ctx.key if k is not None)
-        if len(key) != len(ctx.key):
-            grad_out = xp.reshape(grad_out, tuple(grad[key].shape))
-        grad[key] = grad_out
-        return grad
+    def backward(ctx: Context, grad_out: Array) -> Any:
+        (index,) = ctx.saved_arrays  # repeated indices add up: a scatter-add
+        return _arrays.scatter_add(ctx.shape, ctx.axis, index, grad_out)
 
 
 def getitem(a: Tensor, key: Any) -> Tensor:
@@ -65,7 +49,7 @@ def getitem(a: Tensor, key: Any) -> Tensor:
     check_tensor(a, "getitem")
     parts = key if isinstance(key, tuple) else (key,)
     if not any(_is_index_array(k) for k in parts):  # a view in PyTorch (index arrays copy)
-        return _view(GetItem.apply(a, _basic_key(parts, a.shape)))
+        return mark_view(GetItem.apply(a, basic_key(parts, a.shape)))
     return _advanced(a, parts, key)
 
 
@@ -97,7 +81,7 @@ def _advanced(a: Tensor, parts: tuple[Any, ...], key: Any) -> Tensor:
         basic += [slice(None)] * width if hasattr(k, "shape") else [k]
         axis += width
     if any(k != slice(None) for k in basic):
-        a = GetItem.apply(a, _basic_key(tuple(basic), a.shape))
+        a = GetItem.apply(a, basic_key(tuple(basic), a.shape))
     parts = tuple(k if hasattr(k, "shape") else slice(None) for k in parts if not is_int(k))
     arrays = [k for k in parts if hasattr(k, "shape")]
     if not arrays:  # (the only one was 0-d: an int)
@@ -106,7 +90,7 @@ def _advanced(a: Tensor, parts: tuple[Any, ...], key: Any) -> Tensor:
         axis = next(i for i, k in enumerate(parts) if hasattr(k, "shape"))
         if _is_mask(arrays[0]):
             return _masked(a, axis, arrays[0])
-        return GetItem.apply(a, None, axis, _checked(arrays[0], a.shape[axis], axis))
+        return Take.apply(a, axis, _checked(arrays[0], a.shape[axis], axis))
     return _gather(a, parts, key)
 
 
@@ -134,12 +118,12 @@ def _gather(a: Tensor, parts: tuple[Any, ...], key: Any) -> Tensor:
     xp = backend.namespace(index[0])
     others = [d for d in range(a.ndim) if d not in axes]
     sizes = [a.shape[d] for d in axes]
-    flat = backend.zeros(shape, like=index[0])
+    flat = _arrays.zeros(shape, like=index[0])
     for i, size in zip(index, sizes):  # one pass per indexed axis, not per element
         flat = flat * size + i
     merged = reshape(permute(a, axes + others),
                      (math.prod(sizes),) + tuple(a.shape[d] for d in others))
-    out = GetItem.apply(merged, None, 0, xp.reshape(flat, (-1,)))
+    out = Take.apply(merged, 0, xp.reshape(flat, (-1,)))
     out = reshape(out, shape + merged.shape[1:])
     if axes != list(range(axes[0], axes[0] + len(axes))) or axes[0] == 0:
         return out  # index arrays apart from each other put their dims first
@@ -159,7 +143,7 @@ def _masked(a: Tensor, axis: int, mask: Array) -> Tensor:
     merged = reshape(a, a.shape[:axis] + (math.prod(mask.shape),) + a.shape[axis + k:])
     xp = backend.namespace(mask)
     (positions,) = xp.nonzero(xp.reshape(mask, (-1,)))
-    return GetItem.apply(merged, None, axis, positions)
+    return Take.apply(merged, axis, positions)
 
 
 def _as_index(k: Any, device: Any) -> Array:
@@ -209,51 +193,6 @@ def _checked(index: Array, n: int, axis: int) -> Array:
     index = xp.astype(index, backend.device_of(index).dtype(backend.int64))
     return xp.where(index < 0, index + n, index)
 
-
-def _basic_key(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
-    """The key with each slice's ends clamped into its dimension (x[0:500] of 300 rows is all
-    300, as in NumPy and PyTorch; the array API leaves such ends unspecified, and
-    array-api-strict refuses them), after an IndexError naming the problem for a key NumPy
-    would refuse (or misread)."""
-    def bad(k: Any) -> bool:
-        if isinstance(k, slice):
-            ends = (k.start, k.stop, k.step)
-            return not all(e is None or is_int(e) for e in ends) or k.step == 0
-        return not (k is None or k is Ellipsis or is_int(k))
-
-    for k in parts:
-        if bad(k):
-            raise IndexError(f"cannot index a tensor with {k!r}: use ints, slices with int "
-                             "ends and a non-zero step, None, ..., index arrays or masks")
-    if sum(k is Ellipsis for k in parts) > 1:
-        raise IndexError("an index can hold only one ellipsis (...)")
-    used = [k for k in parts if k is not None and k is not Ellipsis]
-    if len(used) > len(shape):
-        raise IndexError(f"too many indices ({len(used)}) for a tensor of shape {shape}")
-    # Each part's axis: counted from the front before the ellipsis, from the back after it.
-    cut = next((i for i, k in enumerate(parts) if k is Ellipsis), len(parts))
-    front = [i for i in range(cut) if parts[i] is not None]
-    back = [i for i in range(cut + 1, len(parts)) if parts[i] is not None]
-    axis_of = {i: axis for axis, i in enumerate(front)}
-    axis_of.update({i: len(shape) - len(back) + j for j, i in enumerate(back)})
-    key = list(parts)
-    for i, axis in axis_of.items():
-        k, n = parts[i], shape[axis]
-        if is_int(k) and not -n <= k < n:
-            raise IndexError(f"index {k} is out of range for dimension {axis} of size {n} "
-                             f"(tensor of shape {shape})")
-        if isinstance(k, slice):
-            key[i] = _clamp(k, n)
-    return tuple(key)
-
-
-def _clamp(k: slice, n: int) -> slice:
-    """``k`` with in-range ends: slice.indices(n) clamps them, but writes "before the first
-    element" as -1, which an index would read as the last one, so that becomes None."""
-    start, stop, step = k.indices(n)
-    if step < 0 and start < 0:  # a backward slice that starts before the first element
-        return slice(0, 0, 1)
-    return slice(start, None if stop < 0 else stop, step)
 
 
 def _is_index_array(k: Any) -> bool:
