@@ -168,3 +168,27 @@ def test_inputs_without_requires_grad_are_held_fixed(device):
     x, c = leaf((2, 3), device), leaf((3,), device, seed=1).detach()
     assert minigen.gradcheck(lambda a, b: a * b, x, c)
     assert c.grad is None
+
+
+# ----------------------------------------------------------------- the op tests' settings
+
+
+def test_fd_rounding_allows_for_the_rounding_of_large_outputs():
+    """x + 1e6: each <v, f(x +- h)> rounds at 1e6 * 2**-53 = 1e-10, so the difference / 2h is
+    off by about 1e-4, far past rtol = 1e-6 but within fd_rounding's estimate of it."""
+    x = leaf((4,))
+    with pytest.raises(GradcheckError):
+        minigen.gradcheck(lambda t: t + 1e6, x, rtol=1e-6, atol=0.0)
+    assert minigen.gradcheck(lambda t: t + 1e6, x, rtol=1e-6, atol=0.0, fd_rounding=16)
+
+
+def test_the_step_is_the_one_float64_takes():
+    """Near x = 1e6, x +- 1e-6 round to steps that add up to 2e-6 (1 + 7.6e-6).
+    (x - 1e6)^2 is small and exact to a rounding there (x - 1e6 is exact), and its third
+    derivative is 0: dividing by the steps really taken gives its derivative to 1e-9, where
+    dividing by 2h would be 7.6e-6 off. A step below float64's spacing at x is refused."""
+    x = minigen.tensor([1e6 + 0.1, 1e6 - 0.3], dtype="float64", requires_grad=True)
+    assert minigen.gradcheck(lambda t: (t - 1e6) ** 2, x, rtol=1e-9, atol=0.0)
+    huge = minigen.tensor([2.0**40], dtype="float64", requires_grad=True)
+    with pytest.raises(GradcheckError, match="spacing"):
+        minigen.gradcheck(lambda t: t * 2.0, huge)
