@@ -21,6 +21,7 @@ from minigen.ops.conv_geometry import (
     conv_transpose2d_output_padding,
     conv_transpose2d_output_size,
 )
+from tests.profiles import examples
 
 COVERED_OPS = {"Conv2d", "ConvTranspose2d"}
 COVERED_FUNCTIONS = {"conv2d", "conv_transpose2d", "conv2d_output_size",
@@ -168,7 +169,7 @@ def test_float32_stays_float32(device):
 # ------------------------------------------------------------------ gradients
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(max_channels=3, extra=2), with_bias=st.booleans(),
        seed=st.integers(0, 2**16))
 def test_conv2d_gradcheck(device, g, with_bias, seed):
@@ -183,7 +184,7 @@ def test_conv2d_gradcheck(device, g, with_bias, seed):
     assert minigen.gradcheck(fn, *inputs, seed=seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(max_channels=3, extra=2), with_bias=st.booleans(),
        seed=st.integers(0, 2**16), data=st.data())
 def test_conv_transpose2d_gradcheck(device, g, with_bias, seed, data):

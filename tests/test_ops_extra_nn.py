@@ -17,6 +17,7 @@ from minigen.errors import DTypeError, ShapeError
 from minigen.extras import _erf
 from minigen.testing import strategies as mst
 from tests.opcheck import check_op, host
+from tests.profiles import examples
 
 COVERED_OPS = {"GELU", "ELU", "SiLU", "LayerNorm", "L1Loss", "SmoothL1Loss"}
 COVERED_FUNCTIONS = {"gelu", "elu", "silu", "layer_norm", "l1_loss", "smooth_l1_loss"}
@@ -111,7 +112,7 @@ def test_activation_refusals():
 # ------------------------------------------------------------------------- layer_norm
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(data=st.data())
 def test_layer_norm(device, data):
     shape = data.draw(mst.shapes(min_dims=1, max_dims=3, max_side=4), label="shape")

@@ -13,6 +13,7 @@ from minigen import backend
 from minigen.errors import DTypeError, ShapeError
 from minigen.gradcheck import GradcheckError
 from minigen.ops.normalization import BatchNorm, batch_norm, dropout
+from tests.profiles import examples
 
 COVERED_OPS = {"BatchNorm", "Dropout"}
 COVERED_FUNCTIONS = {"batch_norm", "dropout"}
@@ -80,7 +81,7 @@ def test_batch_norm_eval_uses_running_stats(device, shape, seed):
     np.testing.assert_array_equal(_host(rv), rv0)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(shape=shapes, training=st.booleans(), affine=st.booleans(), seed=st.integers(0, 2**16))
 def test_batch_norm_gradcheck(device, shape, training, affine, seed):
     rng = np.random.default_rng(seed)
@@ -144,7 +145,7 @@ def test_batch_norm_float32_and_batch_last_layout(device):
     np.testing.assert_allclose(_host(out), expected, rtol=1e-4, atol=1e-4)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(shape=shapes, training=st.booleans(), affine=st.booleans(),
        layouts=st.sampled_from(["first/last", "last/first", "last/last"]),
        seed=st.integers(0, 2**16))
@@ -197,7 +198,7 @@ def test_batch_norm_errors():
 # ------------------------------------------------------------------ dropout
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(shape=st.one_of(st.tuples(st.integers(1, 4), st.integers(1, 5)),
                        st.tuples(*[st.integers(1, 3)] * 4)),
        p=st.floats(0.05, 0.9), seed=st.integers(0, 2**16))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minigen
 from minigen import backend
 from minigen.testing import strategies as mst
+from tests.profiles import examples
 
 
 @given(shapes=mst.broadcastable_shapes(3))
@@ -33,7 +34,7 @@ def test_tensors_have_the_asked_shape_dtype_device_and_grad(device, data):
     assert np.isfinite(backend.to_numpy(t.data)).all()  # the strided layout's NaNs unseen
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(data=st.data())
 def test_non_contiguous_layouts_are_really_non_contiguous(data):
     t = data.draw(mst.tensors(shape=mst.shapes(min_dims=1, min_side=2), contiguous=False))
@@ -51,7 +52,7 @@ def test_a_layout_needs_an_axis_longer_than_one():
         draw()
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(data=st.data())
 def test_domains_keep_their_margins(data):
     lo = data.draw(st.floats(-2, 0), label="lo")
@@ -67,10 +68,23 @@ def test_domains_keep_their_margins(data):
     assert ((p >= 0.01) & (p <= 0.99)).all()
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(data=st.data())
 def test_distinct_values_are_apart(data):
     shape = data.draw(mst.shapes(), label="shape")
     x = data.draw(mst.distinct.arrays(shape)).ravel()
     gaps = np.abs(x[:, None] - x[None, :]) + np.eye(x.size)
     assert x.size < 2 or gaps.min() >= 0.05 - 1e-12
+
+
+def test_examples_scale_with_the_profile():
+    """examples(n) is n under the everyday profiles, 10 n under thorough: a hard-coded
+    max_examples=n would stay n under every profile."""
+    from tests import profiles
+
+    base = settings.default.max_examples / profiles.BASE_EXAMPLES
+    assert examples(10) == round(10 * base)
+    assert settings.get_profile("thorough").max_examples == 10 * profiles.BASE_EXAMPLES
+    assert settings.get_profile("dev").derandomize and settings.get_profile("ci").derandomize
+    assert not settings.get_profile("thorough").derandomize
+    assert not settings.get_profile("random").derandomize
