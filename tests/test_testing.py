@@ -77,6 +77,40 @@ def test_distinct_values_are_apart(data):
     assert x.size < 2 or gaps.min() >= 0.05 - 1e-12
 
 
+@settings(max_examples=examples(50))
+@given(data=st.data())
+def test_magnitude_domains_stay_in_range(data):
+    for domain, limit in ((mst.wide, 1e3), (mst.exp_safe("float64"), 705.0),
+                          (mst.exp_safe("float32"), 84.0), (mst.magnitudes(5.0), 5.0)):
+        x = data.draw(domain.arrays((6,)))
+        assert (np.abs(x) <= limit).all(), (domain, x)
+
+
+def test_wide_spreads_over_every_decade():
+    """Magnitudes drawn on a log scale: each decade from 1e-3 to 1e3 turns up, and both
+    signs; a uniform draw from [-1e3, 1e3] would leave the decades below 1 nearly empty."""
+    seen = []
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(mst.wide.elements())
+    def draw(x):
+        seen.append(x)
+
+    draw()
+    size = np.abs(np.array(seen))
+    decades = {int(np.floor(np.log10(v))) for v in size if v > 0}
+    assert decades >= {-3, -2, -1, 0, 1, 2}, decades
+    assert min(seen) < -1 and max(seen) > 1
+
+
+def test_exp_safe_keeps_exp_and_its_gradient_finite():
+    for dtype in ("float32", "float64"):
+        limit = mst.exp_safe(dtype).high
+        info = np.finfo(dtype)
+        assert np.exp(limit) * 100 < info.max  # a cotangent up to 100 times e^x: finite
+        assert np.exp(-limit) > info.tiny  # and e^-x a normal number
+
+
 def test_examples_scale_with_the_profile():
     """examples(n) is n under the everyday profiles, 10 n under thorough: a hard-coded
     max_examples=n would stay n under every profile."""
