@@ -16,7 +16,7 @@ from minigen import nn
 from minigen.errors import DTypeError, ShapeError
 from minigen.extras import _erf
 from minigen.testing import strategies as mst
-from tests.opcheck import check_op, host
+from tests.opcheck import check_op, elementwise_terms, host, normalization_terms
 from tests.profiles import examples
 
 COVERED_OPS = {"GELU", "ELU", "SiLU", "LayerNorm", "L1Loss", "SmoothL1Loss"}
@@ -32,6 +32,25 @@ def gelu_reference(h, approximate="none"):
     return 0.5 * h * (1 + _erf_host(h / math.sqrt(2)))
 
 
+def gelu_terms(h, approximate="none"):
+    """What GELU's float32 backward subtracts (tests.opcheck.check_float32), per unit of
+    cotangent. Exact: Phi(x) + x phi(x), with Phi = (1 + erf(x / sqrt 2)) / 2 below
+    |x / sqrt 2| = 2 (a cancellation of size 1 for negative x) and erfc past it (relative
+    accuracy, but exp(-x^2 / 2) magnifies the rounding of x^2 / 2, as in phi). Tanh form:
+    0.5 (1 + t) + 0.5 x (1 - t^2) beta (1 + 3 k x^2)."""
+    h = np.asarray(h, dtype=np.float64)
+    if approximate == "tanh":
+        beta, kappa = math.sqrt(2 / math.pi), 0.044715
+        t = np.tanh(beta * (h + kappa * h**3))
+        return 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(h) * (1 + t * t) * beta * (
+            1 + 3 * kappa * h * h)
+    z = np.abs(h) / math.sqrt(2)
+    phi = np.exp(-h * h / 2) / math.sqrt(2 * math.pi) * (1 + z * z)
+    cdf = np.where(z <= _erf.SPLIT, 0.5 * (1 + np.abs(_erf_host(h / math.sqrt(2)))),
+                   gelu_reference(h) / np.where(h == 0, 1, h) * (1 + z * z))
+    return cdf + np.abs(h) * phi
+
+
 def _reduce(loss, reduction):
     return {"none": loss, "sum": np.sum(loss), "mean": np.mean(loss)}[reduction]
 
@@ -44,7 +63,8 @@ def _reduce(loss, reduction):
 def test_gelu(device, approximate, data):
     x = data.draw(mst.tensors(device=device, elements=mst.interval(-6.0, 6.0)), label="x")
     check_op(lambda t: minigen.gelu(t, approximate=approximate), [x],
-             lambda h: gelu_reference(h, approximate), "GELU")
+             lambda h: gelu_reference(h, approximate), "GELU",
+             grad_terms=elementwise_terms(lambda h: gelu_terms(h, approximate)))
 
 
 @given(data=st.data())
@@ -58,7 +78,12 @@ def test_elu(device, data):
 @given(data=st.data())
 def test_silu(device, data):
     x = data.draw(mst.tensors(device=device, elements=mst.interval(-8.0, 8.0)), label="x")
-    check_op(minigen.silu, [x], lambda h: h / (1 + np.exp(-h)), "SiLU")
+    def sizes(h):  # s (1 + x (1 - s)): 1 - s cancels as s nears 1
+        s = np.exp(-np.logaddexp(0.0, -h))
+        return s * (1 + np.abs(h) * (1 + s))
+
+    check_op(minigen.silu, [x], lambda h: h / (1 + np.exp(-h)), "SiLU",
+             grad_terms=elementwise_terms(sizes))
 
 
 def test_erf_to_float64_accuracy():
@@ -135,8 +160,14 @@ def test_layer_norm(device, data):
         out = out if w is None else out * w
         return out if b is None else out + b
 
+    def terms(h, *args):  # (g - mean g - x_hat mean(g x_hat)) / s cancels by design
+        *params, v = args
+        w = params[0] if affine in ("weight", "both") else 1.0
+        for_x, for_w = normalization_terms(h, v, w, axes, eps)
+        return [for_x, np.sum(for_w, axis=tuple(range(len(shape) - k))), None]
+
     check_op(lambda t, *p: minigen.layer_norm(t, norm_shape, *p, eps=eps), inputs, reference,
-             "LayerNorm")
+             "LayerNorm", grad_terms=terms)
 
 
 def test_layer_norm_refusals(device):
@@ -196,8 +227,9 @@ def loss_inputs(draw, device, domain):
 @given(data=st.data())
 def test_l1_loss(device, reduction, data):
     x, target = data.draw(loss_inputs(device, mst.away_from_kinks))
+    one = elementwise_terms(lambda a, b: 1.0, lambda a, b: 1.0, reduction=reduction)
     check_op(lambda a, b: minigen.l1_loss(a, b, reduction=reduction), [x, target],
-             lambda a, b: _reduce(np.abs(a - b), reduction), "L1Loss")
+             lambda a, b: _reduce(np.abs(a - b), reduction), "L1Loss", grad_terms=one)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -210,8 +242,12 @@ def test_smooth_l1_loss(device, reduction, data):
         d = np.abs(a - b)
         return _reduce(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
 
+    def slope(a, b):  # (for the broadcast target's copies)
+        return np.minimum(np.abs(a - b) / beta, 1.0)
+
     check_op(lambda a, b: minigen.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
-             [x, target], reference, "SmoothL1Loss")
+             [x, target], reference, "SmoothL1Loss",
+             grad_terms=elementwise_terms(slope, slope, reduction=reduction))
 
 
 def test_smooth_l1_beta_zero_is_l1_and_gradients_at_the_kinks(device):

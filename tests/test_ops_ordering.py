@@ -217,8 +217,19 @@ def test_norm_nuc(device, data):
         out = np.sum(s, axis=-1)
         return np.expand_dims(out, tuple(sorted(d % nd for d in dims))) if keep else out
 
+    def terms(h, v):
+        """The gradient U @ Vh comes from an SVD, accurate to about k u |A| (k = the larger
+        side) in the matrix: U @ Vh (the polar factor) moves by up to 2 / s_min times that."""
+        axes = [d % nd for d in dims]
+        s = np.linalg.svd(np.moveaxis(h, axes, (-2, -1)), compute_uv=False)
+        condition = 2 * max(rows, cols) * s[..., 0] / s[..., -1]
+        size = np.abs(v) if not keep else np.squeeze(np.abs(v), tuple(sorted(axes)))
+        return [np.moveaxis(np.broadcast_to((size * condition)[..., None, None],
+                                            batch + (rows, cols)), (-2, -1), axes)]
+
     out = x.norm("nuc", call_dim, keep)
-    check_op(lambda t: minigen.norm(t, "nuc", call_dim, keep), [x], reference, out.grad_fn)
+    check_op(lambda t: minigen.norm(t, "nuc", call_dim, keep), [x], reference, out.grad_fn,
+             grad_terms=terms)
 
 
 def test_norm_refusals():
