@@ -7,29 +7,12 @@ device ("strict": refuses silent NumPy conversion and device mixing, as CuPy wou
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from hypothesis import HealthCheck, settings
 
 import minigen
+from tests import profiles
 
-settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "dev", max_examples=25, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-# HYPOTHESIS_PROFILE=thorough: ten times the examples, to hunt for new failures before a
-# release (minutes, not seconds); keep what it finds with @example.
-settings.register_profile(
-    "thorough", max_examples=250, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE",
-                                                                         "dev"))
+profiles.load()  # dev (derandomized) by default, ci under CI: see tests/profiles.py
 
 
 def _cuda_skip_reason() -> str | None:

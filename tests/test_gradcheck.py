@@ -14,7 +14,7 @@ import pytest
 import minigen
 from minigen import Function, backend
 from minigen.gradcheck import GradcheckError
-from tests.opcheck import host
+from tests.opcheck import GRADCHECK, check_float32, example_seed, host
 
 
 def leaf(shape, device="cpu", seed=0):
@@ -168,3 +168,70 @@ def test_inputs_without_requires_grad_are_held_fixed(device):
     x, c = leaf((2, 3), device), leaf((3,), device, seed=1).detach()
     assert minigen.gradcheck(lambda a, b: a * b, x, c)
     assert c.grad is None
+
+
+# ----------------------------------------------------------------- the op tests' settings
+
+
+@pytest.mark.parametrize("wrong_by", [1.001], indirect=True)
+def test_a_backward_0_1_percent_off_fails_at_the_op_tests_tolerances(device, wrong_by):
+    """PyTorch's rtol of 1e-3 passes a backward 0.1 % off; the op tests' 1e-6 does not."""
+    x = leaf((2, 3), device)
+    assert minigen.gradcheck(ScaledSquare.apply, x)
+    with pytest.raises(GradcheckError, match="ScaledSquare"):
+        minigen.gradcheck(ScaledSquare.apply, x, **GRADCHECK)
+
+
+def test_the_op_tests_tolerances_pass_correct_gradients(device):
+    x = leaf((3, 4), device)
+    assert minigen.gradcheck(ScaledSquare.apply, x, **GRADCHECK)
+    assert minigen.gradcheck(lambda t: (t * t).tanh().exp(), x, **GRADCHECK)
+
+
+def test_fd_rounding_allows_for_the_rounding_of_large_outputs():
+    """x + 1e6: each <v, f(x +- h)> rounds at 1e6 * 2**-53 = 1e-10, so the difference / 2h is
+    off by about 1e-4, far past rtol = 1e-6 but within fd_rounding's estimate of it."""
+    x = leaf((4,))
+    with pytest.raises(GradcheckError):
+        minigen.gradcheck(lambda t: t + 1e6, x, rtol=1e-6, atol=0.0)
+    assert minigen.gradcheck(lambda t: t + 1e6, x, rtol=1e-6, atol=0.0, fd_rounding=16)
+
+
+def test_the_step_is_the_one_float64_takes():
+    """Near x = 1e6, x +- 1e-6 round to steps that add up to 2e-6 (1 + 7.6e-6).
+    (x - 1e6)^2 is small and exact to a rounding there (x - 1e6 is exact), and its third
+    derivative is 0: dividing by the steps really taken gives its derivative to 1e-9, where
+    dividing by 2h would be 7.6e-6 off. A step below float64's spacing at x is refused."""
+    x = minigen.tensor([1e6 + 0.1, 1e6 - 0.3], dtype="float64", requires_grad=True)
+    assert minigen.gradcheck(lambda t: (t - 1e6) ** 2, x, rtol=1e-9, atol=0.0)
+    huge = minigen.tensor([2.0**40], dtype="float64", requires_grad=True)
+    with pytest.raises(GradcheckError, match="spacing"):
+        minigen.gradcheck(lambda t: t * 2.0, huge)
+
+
+class TimesTwoOffInFloat32(Function):
+    """2x, with a float32 backward 1 % off (conv2d's weight gradient once was)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * (2.02 if str(grad_out.dtype).endswith("float32") else 2.0)
+
+
+def test_the_float32_check_catches_a_backward_1_percent_off_in_float32_only(device):
+    x = leaf((2, 3), device)
+    assert minigen.gradcheck(TimesTwoOffInFloat32.apply, x, **GRADCHECK)  # float64 is right
+    with pytest.raises(AssertionError, match="float32 gradient of input 0 off"):
+        check_float32(TimesTwoOffInFloat32.apply, [x], lambda h: 2 * h, seed=1)
+    check_float32(lambda t: 2 * t, [x], lambda h: 2 * h, seed=1)
+
+
+def test_each_example_gets_its_own_cotangent():
+    """The seed comes from the inputs' values, not from the output's shape: two 0-d inputs
+    give two different cotangents (a test may pass its own seed instead)."""
+    a, b = (minigen.tensor(value, dtype="float64") for value in (1.0, 2.0))
+    assert example_seed([a]) != example_seed([b])
+    assert example_seed([a]) == example_seed([minigen.tensor(1.0, dtype="float64")])

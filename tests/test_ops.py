@@ -89,7 +89,8 @@ def test_binary_with_python_number(device, name, data):
     if name == "pow" and not number_left:  # x ** k: integer powers of any real base
         domain_t, number = mst.real, data.draw(st.sampled_from([2, 3]), label="k")
     else:
-        number = data.draw(domain_n.elements(), label="number")
+        # held in float32 (the float32 pass rounds it there): both passes see one number
+        number = float(np.float32(data.draw(domain_n.elements(), label="number")))
     x = data.draw(mst.tensors(device=device, elements=domain_t), label="x")
     if number_left:
         check_op(lambda t: op_fn(number, t), [x], lambda h: reference(number, h), op)
@@ -197,6 +198,30 @@ def dims(draw, ndim: int, allow_none: bool = True):
     return axes[0] if kind == "int" else tuple(axes)
 
 
+def _spread(v, shape, dim, keepdim):
+    """A reduction's cotangent v back on the input's shape (each group's value everywhere)."""
+    axes = tuple(range(len(shape))) if dim is None else tuple(
+        a % len(shape) for a in ((dim,) if isinstance(dim, int) else dim))
+    v = np.asarray(v) if keepdim else np.expand_dims(v, axes)
+    return np.broadcast_to(v, shape), axes
+
+
+def _centred_terms(h, v, dim, keepdim, correction, std):
+    """var's backward is 2 v (x - mean) / d, std's v (x - mean) / (d std): x - mean cancels by
+    design (tests.opcheck.check_float32). Its float32 error is about u A, A = |x| + sum |x|
+    (the mean's sum rounds too); std's divisor, sqrt(sum (x - mean)^2 / d), is then off by
+    u sum |x - mean| A / (d std^2), relative."""
+    size, axes = _spread(np.abs(v), h.shape, dim, keepdim)
+    d = _count(h.shape, dim) - correction
+    c = h - np.mean(h, axis=axes, keepdims=True)
+    a = np.abs(h) + np.sum(np.abs(h), axis=axes, keepdims=True)
+    if not std:
+        return [2 * size * a / d]
+    sd = np.sqrt(np.sum(c * c, axis=axes, keepdims=True) / d)
+    relative = np.sum(np.abs(c) * a, axis=axes, keepdims=True) / (d * sd**2)
+    return [size * (a + np.abs(c) * relative) / (d * sd)]
+
+
 def _count(shape, dim):
     if dim is None:
         return int(np.prod(shape, dtype=int))
@@ -283,7 +308,8 @@ def test_var(device, data):
     correction = data.draw(st.sampled_from([c for c in (0, 1) if c < _count(x.shape, dim)]),
                            label="correction")
     check_op(lambda t: minigen.var(t, dim, keepdim=keepdim, correction=correction), [x],
-             lambda h: np.var(h, axis=dim, keepdims=keepdim, ddof=correction), "Var")
+             lambda h: np.var(h, axis=dim, keepdims=keepdim, ddof=correction), "Var",
+             grad_terms=lambda h, v: _centred_terms(h, v, dim, keepdim, correction, False))
 
 
 @given(data=st.data())
@@ -297,7 +323,8 @@ def test_std(device, data):
     if _count(x.shape, dim) < 2:
         return  # one value: a deviation of 0, the kink of sqrt (the next test)
     check_op(lambda t: minigen.std(t, dim, keepdim=keepdim, correction=correction), [x],
-             lambda h: np.std(h, axis=dim, keepdims=keepdim, ddof=correction), "Std")
+             lambda h: np.std(h, axis=dim, keepdims=keepdim, ddof=correction), "Std",
+             grad_terms=lambda h, v: _centred_terms(h, v, dim, keepdim, correction, True))
 
 
 def test_std_of_equal_values_has_gradient_zero(device):

@@ -220,12 +220,18 @@ def test_a_hand_written_sgd_step_changes_the_modules_parameters():
     model = minigen.nn.Linear(3, 2)
     opt = minigen.optim.SGD(model.parameters(), lr=0.1)  # (holds the same objects)
     before = [p.detach().clone() for p in model.parameters()]
-    model(minigen.randn(4, 3)).pow(2).sum().backward()
+    x = minigen.randn(4, 3)
+    out = model(x)
+    out.pow(2).sum().backward()
+    # d/dW sum (x W^T + b)^2 = 2 out^T x, d/db = 2 sum over the batch of out
+    wanted = [2 * out.detach().numpy().T @ x.numpy(), 2 * out.detach().numpy().sum(axis=0)]
     with minigen.no_grad():
         for p in model.parameters():
             p -= 0.1 * p.grad
-    for p, old, held in zip(model.parameters(), before, opt.param_groups[0]["params"]):
-        assert held is p and p.is_leaf and p.requires_grad and p.grad is not None
+    for p, old, held, grad in zip(model.parameters(), before, opt.param_groups[0]["params"],
+                                  wanted):
+        assert held is p and p.is_leaf and p.requires_grad
+        np.testing.assert_allclose(p.grad.numpy(), grad, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(p.detach().numpy(), old.numpy() - 0.1 * p.grad.numpy(),
                                    rtol=1e-6)
     alias = model.weight

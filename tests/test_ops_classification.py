@@ -16,7 +16,7 @@ import minigen.functional as F
 from minigen import nn
 from minigen.errors import DTypeError, ShapeError
 from minigen.testing import strategies as mst
-from tests.opcheck import check_op, host
+from tests.opcheck import check_op, host, linear_gradient
 
 COVERED_OPS = {"NLLLoss"}
 COVERED_FUNCTIONS = {"nll_loss", "cross_entropy", "one_hot"}
@@ -27,6 +27,14 @@ OUTPUT_OPS = {"NLLLoss", "Add", "Neg", "Div", "Mul", "Mean", "Sum"}  # where a l
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     shifted = x - x.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _log_softmax_terms(h, loss_of_logp, v):
+    """Cross-entropy's gradient reaches the logits through log_softmax's backward,
+    G - softmax sum G (G the loss's gradient in the log-probabilities, linear in them): what it
+    subtracts (tests.opcheck.check_float32) is |G| + softmax sum |G|."""
+    g = np.abs(linear_gradient(loss_of_logp, h.shape, v))
+    return np.exp(_log_softmax(h)) * np.sum(g, axis=1, keepdims=True) + g
 
 
 def _reference(logp: np.ndarray, target: np.ndarray, weight, ignore: int, reduction: str,
@@ -97,8 +105,12 @@ def test_cross_entropy(device, data):
 
     op = fn(x, w).grad_fn
     assert op in OUTPUT_OPS
+    def terms(h, w, v):
+        return [_log_softmax_terms(
+            h, lambda lp: _reference(lp, labels, w, ignore, reduction, smoothing), v), None]
+
     check_op(fn, [x, w], lambda h, w: _reference(_log_softmax(h), labels, w, ignore,
-                                                 reduction, smoothing), op)
+                                                 reduction, smoothing), op, grad_terms=terms)
 
 
 @given(data=st.data())
@@ -111,19 +123,26 @@ def test_cross_entropy_with_class_probabilities(device, data):
     smoothing = data.draw(st.sampled_from([0.0, 0.2]), label="label_smoothing")
     w = _on(weight, device)
 
-    def reference(h, t, weight):
-        t = t * (1 - smoothing) + smoothing / h.shape[1]
-        wc = np.ones(h.shape[1]) if weight is None else weight
-        wc = wc.reshape((1, -1) + (1,) * (h.ndim - 2))
-        loss = -(_log_softmax(h) * t * wc).sum(axis=1)
+    def of_logp(logp, t, weight):
+        t = t * (1 - smoothing) + smoothing / logp.shape[1]
+        wc = np.ones(logp.shape[1]) if weight is None else weight
+        wc = wc.reshape((1, -1) + (1,) * (logp.ndim - 2))
+        loss = -(logp * t * wc).sum(axis=1)
         return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+    def reference(h, t, weight):
+        return of_logp(_log_softmax(h), t, weight)
+
+    def terms(h, t, weight, v):
+        return [_log_softmax_terms(h, lambda lp: of_logp(lp, t, weight), v), None, None]
 
     def fn(t, target, w):
         return F.cross_entropy(t, target, w, reduction=reduction, label_smoothing=smoothing)
 
     op = fn(x, target, w).grad_fn
     assert op in OUTPUT_OPS
-    check_op(fn, [x, target, w], reference, op)  # (all float32 in the float32 pass)
+    check_op(fn, [x, target, w], reference, op,  # (all float32 in the float32 pass)
+             grad_terms=terms)
 
 
 def test_unbatched_and_module_forms(device):

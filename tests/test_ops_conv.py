@@ -21,6 +21,8 @@ from minigen.ops.conv_geometry import (
     conv_transpose2d_output_padding,
     conv_transpose2d_output_size,
 )
+from tests.opcheck import GRADCHECK, check_float32
+from tests.profiles import examples
 
 COVERED_OPS = {"Conv2d", "ConvTranspose2d"}
 COVERED_FUNCTIONS = {"conv2d", "conv_transpose2d", "conv2d_output_size",
@@ -168,10 +170,13 @@ def test_float32_stays_float32(device):
 # ------------------------------------------------------------------ gradients
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(max_channels=3, extra=2), with_bias=st.booleans(),
        seed=st.integers(0, 2**16))
 def test_conv2d_gradcheck(device, g, with_bias, seed):
+    """float64 gradients against finite differences (to 1e-6 relative), then float32
+    gradients against float64's (tests.opcheck.check_float32), each with its own random
+    cotangent from the drawn seed."""
     x, w, b = _conv_inputs(g, np.random.default_rng(seed))
     inputs = [_tensor(x, device, True), _tensor(w, device, True)]
     if with_bias:
@@ -180,10 +185,14 @@ def test_conv2d_gradcheck(device, g, with_bias, seed):
     def fn(*args):
         return conv2d(*args, stride=g["stride"], padding=g["padding"], dilation=g["dilation"])
 
-    assert minigen.gradcheck(fn, *inputs, seed=seed)
+    def reference(x, w, b=None):
+        return reference_conv2d(x, w, b, g["stride"], g["padding"], g["dilation"])
+
+    assert minigen.gradcheck(fn, *inputs, **{**GRADCHECK, "seed": seed})
+    check_float32(fn, inputs, reference, seed=seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(max_channels=3, extra=2), with_bias=st.booleans(),
        seed=st.integers(0, 2**16), data=st.data())
 def test_conv_transpose2d_gradcheck(device, g, with_bias, seed, data):
@@ -197,7 +206,12 @@ def test_conv_transpose2d_gradcheck(device, g, with_bias, seed, data):
         return conv_transpose2d(*args, stride=g["stride"], padding=g["padding"],
                                 output_padding=op, dilation=g["dilation"])
 
-    assert minigen.gradcheck(fn, *inputs, seed=seed)
+    def reference(x, w, b=None):
+        return reference_conv_transpose2d(x, w, b, g["stride"], g["padding"], op,
+                                          g["dilation"])
+
+    assert minigen.gradcheck(fn, *inputs, **{**GRADCHECK, "seed": seed})
+    check_float32(fn, inputs, reference, seed=seed)
 
 
 @given(g=geometries(), seed=st.integers(0, 2**16))

@@ -3,6 +3,8 @@ and log_softmax, and the losses (each reduction)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 import minigen
 from minigen.errors import ShapeError
 from minigen.testing import strategies as mst
-from tests.opcheck import check_op, host
+from tests.opcheck import check_op, elementwise_terms, host, reduced_terms
 
 ACTIVATIONS = {  # name: (function, NumPy reference, domain, Function class)
     "relu": (minigen.relu, lambda h: np.maximum(h, 0.0), mst.away_from_kinks, "ReLU"),
@@ -23,12 +25,33 @@ ACTIVATIONS = {  # name: (function, NumPy reference, domain, Function class)
 }
 TARGETS = mst.interval(0.0, 1.0, "targets")  # BCE targets: labels 0 and 1, or soft ones
 
+
+def _sigmoid(h):
+    return np.exp(-np.logaddexp(0.0, -h))
+
+
+# The backwards that subtract by design (tests.opcheck.check_float32): per unit of cotangent,
+# the sum of the absolute terms of the derivative, where it is far from the derivative itself:
+# s' = s - s^2 (s near 1) and tanh' = 1 - y^2 (|y| near 1).
+CANCELLING = {
+    "sigmoid": lambda h: _sigmoid(h) * (1 + _sigmoid(h)),
+    "tanh": lambda h: 1 + np.tanh(h) ** 2,
+}
+
 LOSSES = {  # name: (elementwise NumPy reference, domain of the input, Function class)
     "binary_cross_entropy": (lambda p, y: -(y * np.log(p) + (1 - y) * np.log1p(-p)),
                              mst.unit_interval_open, "BinaryCrossEntropy"),
     "binary_cross_entropy_with_logits": (
         lambda x, y: np.logaddexp(0.0, x) - x * y, mst.real, "BinaryCrossEntropyWithLogits"),
     "mse_loss": (lambda a, b: (a - b) ** 2, mst.real, "MSELoss"),
+}
+LOSS_TERMS = {  # name: the terms of d/dinput and d/dtarget, as for CANCELLING
+    # (p - y) / (p (1 - p)) and log(1 - p) - log(p)
+    "binary_cross_entropy": (lambda p, y: (p + y) / (p * (1 - p)),
+                             lambda p, y: np.abs(np.log1p(-p)) + np.abs(np.log(p))),
+    # s(x) - y and -x
+    "binary_cross_entropy_with_logits": (lambda x, y: _sigmoid(x) + y, lambda x, y: x),
+    "mse_loss": (lambda a, b: 2 * (a - b), lambda a, b: 2 * (a - b)),  # (for the copies)
 }
 
 COVERED_OPS = {op for *_, op in ACTIVATIONS.values()} | {op for *_, op in LOSSES.values()} | {
@@ -84,7 +107,8 @@ def test_linear(device, data):
 def test_activation(device, name, data):
     fn, reference, domain, op = ACTIVATIONS[name]
     x = data.draw(mst.tensors(device=device, elements=domain), label="x")
-    check_op(fn, [x], reference, op)
+    terms = CANCELLING.get(name)
+    check_op(fn, [x], reference, op, grad_terms=terms and elementwise_terms(terms))
 
 
 @given(data=st.data())
@@ -99,7 +123,9 @@ def test_leaky_relu(device, data):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "log_sigmoid", "tanh"])
 def test_activation_is_finite_at_extreme_inputs(device, name, dtype):
-    """The stable forms never overflow: no inf or NaN in value or gradient at +-1000."""
+    """The stable forms never overflow: no inf or NaN in value or gradient at +-1000, and
+    both equal stably computed references (the gradients: to a few ulps of the slope's
+    scale, 1; e^-60 and e^-1000 underflow to 0 in float32)."""
     fn, reference, *_ = ACTIVATIONS[name]
     values = [-1000.0, -60.0, 0.0, 60.0, 1000.0]
     x = minigen.tensor(values, dtype=dtype, device=device, requires_grad=True)
@@ -108,7 +134,12 @@ def test_activation_is_finite_at_extreme_inputs(device, name, dtype):
         expected = reference(np.asarray(values))
     np.testing.assert_allclose(host(out), expected, rtol=1e-6)
     out.sum().backward()
-    assert np.isfinite(host(x.grad)).all()
+    h = np.asarray(values)
+    slope = {"sigmoid": _sigmoid(h) * _sigmoid(-h), "softplus": _sigmoid(h),
+             "log_sigmoid": _sigmoid(-h),  # tanh' = 4 e^-2|x| / (1 + e^-2|x|)^2, no overflow
+             "tanh": 4 * np.exp(-2 * np.abs(h)) / (1 + np.exp(-2 * np.abs(h))) ** 2}
+    np.testing.assert_allclose(host(x.grad), slope[name], rtol=8 * np.finfo(dtype).eps,
+                               atol=8 * np.finfo(dtype).eps)
 
 
 def _log_softmax(h, dim):
@@ -123,8 +154,15 @@ def test_softmax(device, name, data):
     dim = data.draw(st.integers(-x.ndim, x.ndim - 1), label="dim")
     reference = _log_softmax if name == "log_softmax" else (
         lambda h, d: np.exp(_log_softmax(h, d)))
+
+    def terms(h, v):  # s (v - sum s v) and v - s sum v: the sizes of what they subtract
+        s, size = np.exp(_log_softmax(h, dim)), np.abs(v)
+        if name == "softmax":
+            return [s * (size + np.sum(s * size, axis=dim, keepdims=True))]
+        return [size + s * np.sum(size, axis=dim, keepdims=True)]
+
     check_op(lambda t: getattr(minigen, name)(t, dim), [x], lambda h: reference(h, dim),
-             "LogSoftmax" if name == "log_softmax" else "Softmax")
+             "LogSoftmax" if name == "log_softmax" else "Softmax", grad_terms=terms)
 
 
 # ------------------------------------------------------------------------- losses
@@ -148,7 +186,8 @@ def test_loss(device, name, reduction, data):
                                    requires_grad=data.draw(st.booleans())), label="target")
     fn = getattr(minigen, name)
     check_op(lambda a, b: fn(a, b, reduction=reduction), [x, target],
-             lambda a, b: _reduce(elementwise(a, b), reduction), op)
+             lambda a, b: _reduce(elementwise(a, b), reduction), op,
+             grad_terms=elementwise_terms(*LOSS_TERMS[name], reduction=reduction))
 
 
 @given(data=st.data())
@@ -170,8 +209,15 @@ def test_gaussian_kl(device, reduction, data):
         per_row = 0.5 * (m * m + np.exp(lv) - lv - 1.0).sum(axis=-1)
         return _reduce(per_row, reduction)
 
+    def terms(m, lv, v):  # d/dlogvar = (e^logvar - 1) / 2 subtracts
+        full = np.broadcast_shapes(m.shape, lv.shape)
+        size = np.abs(v)[..., None] / (math.prod(full[:-1]) if reduction == "mean" else 1)
+        return [reduced_terms(np.broadcast_to(size * np.abs(m), full), m.shape, True),
+                reduced_terms(np.broadcast_to(size * (np.exp(lv) + 1) / 2, full), lv.shape,
+                              True)]
+
     check_op(lambda m, lv: minigen.gaussian_kl(m, lv, reduction=reduction), [mu, logvar],
-             reference, "GaussianKL")
+             reference, "GaussianKL", grad_terms=terms)
 
 
 def test_gaussian_kl_refuses_mu_and_logvar_that_widen_each_other(device):
@@ -193,7 +239,8 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100(device):
     loss = minigen.binary_cross_entropy(p, y, reduction="none")
     np.testing.assert_allclose(host(loss), [100.0, 100.0, 0.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(host(p.grad)).all()
+    floor = float(np.float32(1e-12))  # (p - y) / max(p (1 - p), floor): finite, and exact
+    np.testing.assert_array_equal(host(p.grad), [-1 / floor, 1 / floor, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -256,8 +303,22 @@ def test_bce_with_logits_weight_and_pos_weight(device, reduction, data):
         return minigen.binary_cross_entropy_with_logits(a, b, weight, reduction=reduction,
                                                         pos_weight=pos_weight)
 
+    def sizes(a, b, weight, pos_weight):  # what each derivative subtracts, as for CANCELLING
+        sp_pos, sp_neg = np.logaddexp(0.0, a), np.logaddexp(0.0, -a)
+        return (  # d/dx = w ((1 + (pw - 1) y) s(x) - pw y): s(x) near pw y / (1 + ...)
+            weight * ((1 + (pos_weight + 1) * b) * _sigmoid(a) + pos_weight * b),
+            weight * ((pos_weight + 1) * sp_neg + np.abs(a)),  # w ((pw - 1) sp(-x) - x)
+            (1 - b) * np.abs(a) + (1 + (pos_weight + 1) * b) * sp_neg + sp_pos,  # the loss
+            weight * b * sp_neg)  # w y sp(-x)
+
+    def terms(a, b, weight, pos_weight, v):
+        full = np.broadcast_shapes(a.shape, b.shape)
+        scale = np.abs(v) / (math.prod(full) if reduction == "mean" else 1)
+        return [reduced_terms(np.broadcast_to(scale * t, full), h.shape, True)
+                for t, h in zip(sizes(a, b, weight, pos_weight), (a, b, weight, pos_weight))]
+
     op = "Sum" if reduction == "sum" else "Mean" if reduction == "mean" else "Mul"
-    check_op(fn, [x, y, w, pw], reference, op)
+    check_op(fn, [x, y, w, pw], reference, op, grad_terms=terms)
 
 
 def test_bce_weight_and_pos_weight_by_hand(device):

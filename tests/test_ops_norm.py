@@ -13,6 +13,8 @@ from minigen import backend
 from minigen.errors import DTypeError, ShapeError
 from minigen.gradcheck import GradcheckError
 from minigen.ops.normalization import BatchNorm, batch_norm, dropout
+from tests.opcheck import GRADCHECK, check_float32, normalization_terms
+from tests.profiles import examples
 
 COVERED_OPS = {"BatchNorm", "Dropout"}
 COVERED_FUNCTIONS = {"batch_norm", "dropout"}
@@ -80,24 +82,44 @@ def test_batch_norm_eval_uses_running_stats(device, shape, seed):
     np.testing.assert_array_equal(_host(rv), rv0)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(shape=shapes, training=st.booleans(), affine=st.booleans(), seed=st.integers(0, 2**16))
 def test_batch_norm_gradcheck(device, shape, training, affine, seed):
+    """float64 gradients against finite differences (to 1e-6 relative), then float32
+    gradients against float64's (tests.opcheck.check_float32), on the same inputs rounded to
+    float32 (running statistics included: they are float32 in the float32 pass)."""
     rng = np.random.default_rng(seed)
     x = _tensor(rng.standard_normal(shape), device, True)
     inputs = [x]
     if affine:
         inputs += [_tensor(rng.standard_normal(shape[1]), device, True),
                    _tensor(rng.standard_normal(shape[1]), device, True)]
-    rm = _tensor(rng.standard_normal(shape[1]), device)
-    rv = _tensor(rng.random(shape[1]) + 0.5, device)
+    rm0 = rng.standard_normal(shape[1]).astype(np.float32).astype(np.float64)
+    rv0 = (rng.random(shape[1]) + 0.5).astype(np.float32).astype(np.float64)
 
-    def fn(x, *affine_params):
+    def fn(x, *affine_params):  # fresh running statistics in x's dtype at each call
+        rm, rv = (_tensor(a, device, dtype=x.dtype) for a in (rm0, rv0))
         return batch_norm(x, rm, rv, *affine_params, training=training)
 
-    assert minigen.gradcheck(fn, *inputs, seed=seed)
+    def reference(h, w=None, b=None):
+        mean, var = (h.mean(axis=_axes(h)), h.var(axis=_axes(h))) if training else (rm0, rv0)
+        return reference_batch_norm(h, mean, var, w, b)
+
+    def terms(h, *args):  # what the float32 backward subtracts (see check_float32)
+        *params, v = args
+        shape1 = (1, -1) + (1,) * (h.ndim - 2)
+        w = params[0].reshape(shape1) if params else 1.0
+        if training:
+            for_x, for_w = normalization_terms(h, v, w, _axes(h), EPS)
+        else:  # x_hat = (x - running_mean) / sqrt(running_var + eps): that difference
+            s = np.sqrt(rv0.reshape(shape1) + EPS)
+            for_x, for_w = None, np.abs(v) * (np.abs(h) + np.abs(rm0.reshape(shape1))) / s
+        return [for_x] + ([np.sum(for_w, axis=_axes(h)), None] if params else [])
+
+    assert minigen.gradcheck(fn, *inputs, **{**GRADCHECK, "seed": seed})
     out = fn(*inputs)
     assert out.grad_fn == "BatchNorm"
+    check_float32(fn, inputs, reference, seed=seed, grad_terms=terms)
 
 
 def test_batch_norm_gradcheck_of_sum_cannot_see_a_zero_gradient(device, monkeypatch):
@@ -144,7 +166,7 @@ def test_batch_norm_float32_and_batch_last_layout(device):
     np.testing.assert_allclose(_host(out), expected, rtol=1e-4, atol=1e-4)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(shape=shapes, training=st.booleans(), affine=st.booleans(),
        layouts=st.sampled_from(["first/last", "last/first", "last/last"]),
        seed=st.integers(0, 2**16))
@@ -197,7 +219,7 @@ def test_batch_norm_errors():
 # ------------------------------------------------------------------ dropout
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(shape=st.one_of(st.tuples(st.integers(1, 4), st.integers(1, 5)),
                        st.tuples(*[st.integers(1, 3)] * 4)),
        p=st.floats(0.05, 0.9), seed=st.integers(0, 2**16))
@@ -208,8 +230,18 @@ def test_dropout_gradcheck(device, shape, p, seed):
         minigen.manual_seed(seed)  # the same mask on every call
         return dropout(x, p)
 
-    assert minigen.gradcheck(fn, x, seed=seed)
+    assert minigen.gradcheck(fn, x, **{**GRADCHECK, "seed": seed})
     assert fn(x).grad_fn == "Dropout"
+    # float32 draws its own mask: the gradient is v / (1 - p) where it kept x, else 0
+    x32 = _tensor(_host(x), device, True, dtype=minigen.float32)
+    out = fn(x32)
+    kept = _host(out) != 0  # (no value of x is 0)
+    v = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    out.backward(_tensor(v, device, dtype=minigen.float32))
+    assert x32.grad.dtype == minigen.float32
+    scale = 1 / (1 - float(np.float32(p)))
+    np.testing.assert_allclose(_host(out), np.where(kept, _host(x32) * scale, 0.0), rtol=4e-7)
+    np.testing.assert_allclose(_host(x32.grad), np.where(kept, v * scale, 0.0), rtol=4e-7)
 
 
 @pytest.mark.parametrize("shape", [(100_000,), (40, 10, 10, 25)])  # 4-D: drawn batch-last

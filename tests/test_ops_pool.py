@@ -20,6 +20,7 @@ from minigen.errors import DTypeError, ShapeError
 from minigen.extras.nn_pooling import AvgPool2d, MaxPool2d
 from minigen.extras.pooling import avg_pool2d, max_pool2d, pool2d_output_size
 from tests.opcheck import check_op, host
+from tests.profiles import examples
 
 COVERED_OPS = {"MaxPool2d", "AvgPool2d"}
 COVERED_FUNCTIONS = {"max_pool2d", "avg_pool2d", "pool2d_output_size"}
@@ -146,7 +147,7 @@ def test_max_pool2d_matches_reference(device, g, seed, ties):
     np.testing.assert_allclose(host(xt.grad), want_grad.reshape(x.shape), rtol=1e-12)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(extra=2), seed=st.integers(0, 2**16))
 def test_max_pool2d_gradcheck(device, g, seed):
     x = _distinct(g["shape"], np.random.default_rng(seed))
@@ -208,7 +209,7 @@ def test_avg_pool2d_matches_reference(device, g, seed, count_include_pad, diviso
                                atol=1e-14)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(g=geometries(dilation=False, extra=2), seed=st.integers(0, 2**16),
        count_include_pad=st.booleans(), divisor_override=st.sampled_from([None, 3]))
 def test_avg_pool2d_gradcheck(device, g, seed, count_include_pad, divisor_override):

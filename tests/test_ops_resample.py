@@ -182,10 +182,23 @@ def test_interpolate_matches_reference(device, case, seed):
     def fn(t):
         return interpolate(t, mode=mode, align_corners=align, **arg)
 
+    def terms(h, v):
+        """A linear mode's weights, t and 1 - t, come from source positions of up to the
+        input's size n, rounded there in float32: each is off by about u (n + 1), so input i's
+        gradient by that times sum |v_j| over the outputs j that read it (tests.opcheck)."""
+        if mode == "nearest":
+            return [None]
+        plane = h.shape[2:]
+        units = np.eye(math.prod(plane)).reshape((-1, 1) + plane)  # one input pixel each
+        reads = reference_interpolate(units, sizes, scales, mode, bool(align))[:, 0] != 0
+        spatial = tuple(range(2, v.ndim))
+        touched = np.tensordot(np.abs(v), reads, axes=(spatial, tuple(range(1, v.ndim - 1))))
+        return [(max(plane) + 1) * touched.reshape(h.shape)]
+
     check_op(fn, [_tensor(x, device, True)],
              lambda h: reference_interpolate(h, sizes, scales, mode, bool(align)),
              "Take" if mode == "nearest" else "Clone" if sizes == list(shape[2:]) else "Add",
-             seed=seed)
+             seed=seed, grad_terms=terms)
 
 
 def test_interpolate_examples(device):

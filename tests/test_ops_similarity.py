@@ -15,7 +15,7 @@ import minigen.nn.functional as F
 from minigen import nn
 from minigen.errors import ShapeError
 from minigen.testing import strategies as mst
-from tests.opcheck import check_op
+from tests.opcheck import check_op, elementwise_terms, sum_to
 
 COVERED_OPS = {"Div", "Sum", "MatMul"}  # the last ops of the compositions checked here
 COVERED_FUNCTIONS = {"normalize", "cosine_similarity", "kl_div", "bmm"}
@@ -41,7 +41,12 @@ def test_normalize(device, data):
     def ref(h):
         return h / np.maximum(_np_norm(h, p, dim), 1e-12)
 
-    check_op(fn, [x], ref, fn(x).grad_fn)
+    def terms(h, v):  # v / n - (sum v x) |x|^(p-1) sign(x) / n^(p+1): 0 for one element
+        n = _np_norm(h, p, dim)
+        return [np.abs(v) / n + np.sum(np.abs(v * h), axis=dim, keepdims=True)
+                * np.abs(h) ** (p - 1) / n ** (p + 1)]
+
+    check_op(fn, [x], ref, fn(x).grad_fn, grad_terms=terms)
 
 
 @given(data=st.data())
@@ -63,7 +68,17 @@ def test_cosine_similarity(device, data):
         nb = np.maximum(np.sqrt((b * b).sum(dim, keepdims=True)), 1e-8)
         return ((a / na) * (b / nb)).sum(dim)
 
-    check_op(fn, [x1, x2], ref, fn(x1, x2).grad_fn)
+    def terms(a, b, v):  # d/dx1 = v (x2_hat / n1 - cos x1 / n1^2): cancels by design
+        a_full, b_full = np.broadcast_arrays(a, b)
+        na, nb = (np.sqrt((t * t).sum(dim, keepdims=True)) for t in (a_full, b_full))
+        size = np.expand_dims(np.abs(v), dim)
+        both = np.sum(np.abs(a_full * b_full), axis=dim, keepdims=True) / (na * nb)
+        return [sum_to(size * (np.abs(b_full) / (na * nb) + both * np.abs(a_full) / na**2),
+                       a.shape),
+                sum_to(size * (np.abs(a_full) / (na * nb) + both * np.abs(b_full) / nb**2),
+                       b.shape)]
+
+    check_op(fn, [x1, x2], ref, fn(x1, x2).grad_fn, grad_terms=terms)
     assert nn.CosineSimilarity(dim=dim)(x1, x2).shape == fn(x1, x2).shape
 
 
@@ -93,9 +108,13 @@ def test_kl_div(device, reduction, log_target, data):
         return {"none": loss, "sum": loss.sum(), "mean": loss.mean(),
                 "batchmean": loss.sum() / a.shape[0]}[reduction]
 
+    # d/dtarget: log t + 1 - x, or e^t (t - x) + e^t with log_target: both cancel by design
+    size = (lambda a, b: np.exp(b) * (np.abs(b) + np.abs(a) + 1)) if log_target else (
+        lambda a, b: np.abs(np.log(b)) + 1 + np.abs(a))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 'mean' warns, as in PyTorch
-        check_op(fn, [x, t], ref, fn(x, t).grad_fn)
+        check_op(fn, [x, t], ref, fn(x, t).grad_fn,
+                 grad_terms=elementwise_terms(None, size, reduction=reduction))
 
 
 def test_kl_div_mean_warns_and_refusals():

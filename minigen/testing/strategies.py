@@ -12,8 +12,8 @@ Three kinds of strategy live here:
 * **shapes**: :func:`shapes` and :func:`broadcastable_shapes` (pairs, triples... of shapes that
   broadcast together, with size-1 and missing leading dimensions);
 * **domains**: named sets of input values, each a :class:`Domain` (``real``, ``positive``,
-  ``unit_interval_open``, ``away_from_kinks``, ``distinct``, and :func:`away_from` /
-  :func:`interval` to make more);
+  ``unit_interval_open``, ``away_from_kinks``, ``distinct``, ``wide``, and :func:`away_from`
+  / :func:`interval` / :func:`magnitudes` / :func:`exp_safe` to make more);
 * **tensors**: :func:`tensors` draws a :class:`minigen.Tensor` of a shape, dtype and device,
   with values from a domain, and sometimes a NON-contiguous memory layout (a transposed,
   strided or reversed view), because ops that assume a contiguous array break on views.
@@ -40,8 +40,9 @@ from minigen import backend
 from minigen.tensor import Tensor
 
 __all__ = [
-    "Domain", "away_from", "away_from_kinks", "broadcastable_shapes", "distinct", "interval",
-    "positive", "real", "shapes", "tensors", "unit_interval_open",
+    "Domain", "away_from", "away_from_kinks", "broadcastable_shapes", "distinct", "exp_safe",
+    "interval", "magnitudes", "positive", "real", "shapes", "tensors", "unit_interval_open",
+    "wide",
 ]
 
 Shape = tuple[int, ...]
@@ -152,6 +153,43 @@ def away_from(*points: float, margin: float = 0.01, low: float = -3.0,
     return Domain(f"away_from{points}", low, high, avoid=points, margin=margin)
 
 
+class _Magnitudes(Domain):
+    """``[-limit, limit]`` with magnitudes spread evenly on a log scale (see
+    :func:`magnitudes`)."""
+
+    def __init__(self, name: str, limit: float, smallest: float):
+        super().__init__(name, -limit, limit)
+        self.smallest = float(smallest)
+
+    def elements(self) -> st.SearchStrategy[float]:
+        limit = self.high
+        exponents = st.floats(math.log10(self.smallest), math.log10(limit))
+        sizes = exponents.map(lambda e: min(10.0 ** e, limit))
+        signed = st.tuples(st.booleans(), sizes).map(lambda ns: -ns[1] if ns[0] else ns[1])
+        return st.one_of(signed, st.sampled_from([0.0, limit, -limit]))
+
+
+def magnitudes(limit: float, smallest: float = 1e-3, name: str | None = None) -> Domain:
+    """Values of every size up to ``limit``: ``+-10**e`` with ``e`` uniform between
+    ``log10(smallest)`` and ``log10(limit)``, plus 0 and the ends.
+
+    A uniform draw from ``[-1e3, 1e3]`` would almost never come near 0, where the tails of
+    sigmoid begin; drawn this way, each decade (0.001 to 0.01, ..., 100 to 1000) is as likely
+    as any other, and so are the regions where a formula overflows, underflows or cancels.
+    """
+    return _Magnitudes(name or f"magnitudes({limit})", limit, smallest)
+
+
+def exp_safe(dtype: Any = "float64") -> Domain:
+    """:func:`magnitudes` up to ``log(max / 100)`` of ``dtype``: 704 in float64, 84 in
+    float32. There ``exp`` and its gradient (times a cotangent up to 100) stay finite, and
+    ``exp(-x)`` stays a normal number (no subnormal, which loses relative accuracy).
+    """
+    name = backend.as_dtype(dtype).name
+    limit = math.floor(math.log(float(np.finfo(name).max) / 100))
+    return magnitudes(limit, name=f"exp_safe({name})")
+
+
 def _distinct_arrays(shape: Shape, gap: float) -> st.SearchStrategy[np.ndarray]:
     n = math.prod(shape)
     # Values sit on a grid of spacing 2 * gap, shuffled, then move by at most gap / 2 each:
@@ -207,6 +245,18 @@ eps = 1e-6 moves all of it to one of them, so the check would fail for a correct
 Values are a shuffled grid of spacing 0.1 plus noise of at most +-0.025 each (so the grid
 order is only ever a starting point). The range is about +-0.05 * n for n elements: +-3.2
 for the largest default shape of 64 elements.
+"""
+
+
+wide = magnitudes(1e3, name="wide")
+"""Values of every size up to 1e3 (:func:`magnitudes`): for the tails of sigmoid, tanh,
+softplus, log_sigmoid, BCE with logits, logsumexp, softmax and log_softmax.
+
+There e^x overflows (past 88.7 in float32, 709.8 in float64), 1 - sigmoid(x) rounds to 0, and
+sums of exponentials are dominated by one term: a formula that is right on :data:`real` can
+give inf, NaN or a gradient with no correct digit here. Check values and gradients against a
+stably computed reference rather than with gradcheck alone: at |x| = 1e3 the rounding of
+x + eps is already 1e-7 of the step.
 """
 
 
