@@ -58,6 +58,11 @@ class Tensor(TensorCore, TensorMethods, TensorInPlace, ComparisonMethods):
         return self.data.ndim
 
     @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor is on a CUDA GPU, as PyTorch's (``if x.is_cuda and ngpu > 1``)."""
+        return self.device.type == "cuda"
+
+    @property
     def is_leaf(self) -> bool:
         return self._ctx is None
 
