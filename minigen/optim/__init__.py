@@ -1,5 +1,5 @@
-"""``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`; RMSprop, Adagrad;
-:mod:`.more`), learning-rate schedules (:mod:`.lr_scheduler`) and averaged weights
+"""``minigen.optim``: optimizers (SGD, Adam, AdamW; :mod:`.optimizer`; RMSprop, Adagrad,
+Adadelta; :mod:`.more`), learning-rate schedules (:mod:`.lr_scheduler`) and averaged weights
 (:mod:`.swa_utils`: an EMA of a generator), with PyTorch's names and arguments.
 
 >>> model = minigen.nn.Linear(3, 1)
@@ -9,7 +9,8 @@
 """
 
 from minigen.optim import lr_scheduler, swa_utils
-from minigen.optim.more import Adagrad, RMSprop
+from minigen.optim.more import Adadelta, Adagrad, RMSprop
 from minigen.optim.optimizer import SGD, Adam, AdamW, Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "swa_utils"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler",
+           "swa_utils"]
