@@ -114,6 +114,27 @@ class TensorMethods:
     def neg(self) -> Tensor:
         return minigen.ops.neg(self)
 
+    # the operators by name, as PyTorch has them: x.div(255) is x / 255
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return minigen.ops.add(self, other if alpha == 1 else minigen.ops.mul(other, alpha))
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return minigen.ops.sub(self, other if alpha == 1 else minigen.ops.mul(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        return minigen.ops.mul(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self / other``; ``rounding_mode="floor"``: ``self // other``."""
+        if rounding_mode is None:
+            return minigen.ops.div(self, other)
+        if rounding_mode == "floor":
+            return minigen.ops.floor_divide(self, other)
+        raise ValueError(f"div: rounding_mode must be None or 'floor' in minigen, got "
+                         f"{rounding_mode!r} (PyTorch's 'trunc', towards zero, is not here)")
+
     def relu(self) -> Tensor:
         return minigen.ops.relu(self)
 
@@ -141,6 +162,10 @@ class TensorMethods:
         return minigen.ops.reshape(self, shape_args(shape))
 
     view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """This tensor reshaped to ``other``'s shape (``target.view_as(pred)``)."""
+        return minigen.ops.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return minigen.ops.flatten(self, start_dim, end_dim)
