@@ -84,5 +84,6 @@ from minigen.grad_mode import inference_mode, set_grad_enabled  # noqa: E402
 from minigen.gradcheck import gradcheck  # noqa: E402
 from minigen.io import load, save  # noqa: E402
 from minigen import data, functional, nn, optim  # noqa: E402,I001
+from minigen import accelerator, cuda, utils  # noqa: E402  (torch.cuda, torch.utils.data...)
 
 __version__ = "0.1.0"

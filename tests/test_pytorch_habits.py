@@ -4,6 +4,8 @@ dependency). Found by trying the library as a student would."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,22 @@ def test_operators_by_name_and_view_as(device):
         x.div(y, rounding_mode="trunc")
     target = minigen.arange(4, device=device)
     assert target.view_as(minigen.zeros(4, 1)).shape == (4, 1)
+
+
+def test_pytorchs_module_paths_and_device_queries():
+    """torch.utils.data, torch.nn.functional, torch.cuda and torch.accelerator under
+    minigen's name, so that a PyTorch program runs with only its imports changed."""
+    assert importlib.import_module("minigen.utils.data") is minigen.data
+    assert minigen.nn.functional.relu is minigen.functional.relu
+    assert minigen.utils.data.DataLoader is minigen.data.DataLoader
+    assert minigen.cuda.is_available() == minigen.accelerator.is_available()
+    if minigen.cuda.is_available():
+        assert minigen.accelerator.current_accelerator() == minigen.device("cuda")
+        assert minigen.cuda.device_count() >= 1
+    else:
+        assert minigen.accelerator.current_accelerator() is None
+        assert minigen.cuda.device_count() == minigen.accelerator.device_count() == 0
+        minigen.cuda.manual_seed_all(0)  # (does nothing without a GPU, as in PyTorch)
 
 
 def test_max_of_two_tensors_names_maximum():
