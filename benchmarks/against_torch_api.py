@@ -55,6 +55,8 @@ OPTIMIZERS = [  # (class name, hyperparameters): every option each optimizer has
     ("Adagrad", {}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1}),
     ("Adagrad", {"lr": 0.05, "initial_accumulator_value": 0.5, "eps": 1e-3}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
 ]
 REFUSED = [("SGD", {"lr": -1.0}), ("SGD", {"momentum": -0.5}), ("SGD", {"nesterov": True}),
            ("SGD", {"momentum": 0.9, "dampening": 0.5, "nesterov": True}),
@@ -62,7 +64,8 @@ REFUSED = [("SGD", {"lr": -1.0}), ("SGD", {"momentum": -0.5}), ("SGD", {"nestero
            ("AdamW", {"weight_decay": -0.1}), ("RMSprop", {"alpha": -0.5}),
            ("RMSprop", {"momentum": -0.1}), ("RMSprop", {"eps": -1.0}),
            ("Adagrad", {"lr_decay": -0.1}), ("Adagrad", {"initial_accumulator_value": -1.0}),
-           ("Adagrad", {"weight_decay": -0.1})]
+           ("Adagrad", {"weight_decay": -0.1}), ("Adadelta", {"rho": 1.5}),
+           ("Adadelta", {"eps": -1.0})]
 
 
 def trajectory(library: Any, name: str, options: dict[str, Any], start: list[np.ndarray],
@@ -91,10 +94,10 @@ def trajectory(library: Any, name: str, options: dict[str, Any], start: list[np.
 
 
 def check_optimizers(rec: Record, rng: np.random.Generator, n: int) -> None:
-    """SGD, Adam, AdamW, RMSprop and Adagrad: parameter trajectories over 20 steps of the same
-    gradients (two parameter groups, a parameter that skips steps), the state after them, a
-    state_dict round trip (10 steps, save, load into a new optimizer, 10 more: the same path), the
-    constructors' defaults, and the hyperparameters both refuse."""
+    """SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta: parameter trajectories over 20 steps of
+    the same gradients (two parameter groups, a parameter that skips steps), the state after
+    them, a state_dict round trip (10 steps, save, load into a new optimizer, 10 more: the same
+    path), the constructors' defaults, and the hyperparameters both refuse."""
     check = "optimizers"
     rec.loose.update({(check, "float64"): 1e-12, (check, "float32"): 1e-5})
     for name, options in OPTIMIZERS:

@@ -143,8 +143,12 @@ def test_concat_dataset():
         c[5]
     x, y = next(iter(DataLoader(c, batch_size=10)))
     assert x.tolist() == [0, 1, 2, 4, 0] and y.tolist() == [0, 10, 20, 40, 0]
-    with pytest.raises(minigen.DataError, match="same arrays"):
-        DataLoader(ConcatDataset([a, TensorDataset(minigen.arange(2))]))
+    # Datasets of different kinds: their samples are fetched and collated one by one, as in
+    # PyTorch; a batch that mixes (x, y) samples with (x,) ones cannot be collated.
+    mixed = ConcatDataset([a, TensorDataset(minigen.arange(2))])
+    assert [len(b) for b in DataLoader(mixed, batch_size=3)] == [2, 1]
+    with pytest.raises(minigen.ShapeError, match="equal size"):
+        list(DataLoader(mixed, batch_size=4))
 
 
 def test_num_workers_warns_that_it_is_ignored_and_pin_memory_is_accepted():

@@ -14,7 +14,7 @@ from minigen.errors import DataError, ShapeError
 
 
 def _epoch(loader: DataLoader) -> list[np.ndarray]:
-    return [backend.to_numpy((b[0] if isinstance(b, tuple) else b).data) for b in loader]
+    return [backend.to_numpy((b[0] if isinstance(b, list) else b).data) for b in loader]
 
 
 @settings(max_examples=25)
@@ -22,7 +22,7 @@ def _epoch(loader: DataLoader) -> list[np.ndarray]:
        drop_last=st.booleans())
 def test_every_sample_once_per_epoch(n, batch_size, shuffle, drop_last):
     ids = np.arange(n, dtype=np.int64)
-    loader = DataLoader((ids, ids * 10), batch_size, shuffle, drop_last, seed=1)
+    loader = DataLoader((ids, ids * 10), batch_size, shuffle, drop_last=drop_last, seed=1)
     for _ in range(2):
         batches = list(loader)
         assert len(batches) == len(loader) == (n // batch_size if drop_last
@@ -91,7 +91,7 @@ def test_loader_accepts_tensors_and_rejects_bad_input():
     x = minigen.randn(10, 3)
     (batch,) = next(iter(DataLoader((x,), batch_size=4)))
     np.testing.assert_array_equal(batch.numpy(), x.numpy()[:4])
-    labels = next(iter(DataLoader([list(range(10))], batch_size=3)))[0]
+    labels = next(iter(DataLoader((np.arange(10),), batch_size=3)))[0]
     assert labels.tolist() == [0, 1, 2]
     with pytest.raises(ShapeError, match=r"\(10, 3\), \(9,\)"):
         DataLoader((x, np.zeros(9)))
@@ -117,7 +117,11 @@ def test_a_tensor_dataset_batches_as_its_tensors_do(device):
         TensorDataset(x, minigen.arange(9))
 
 
-def test_a_list_of_samples_is_refused_with_the_fix():
-    pairs = [(minigen.randn(3), 1), (minigen.randn(3), 0)]
-    with pytest.raises(DataError, match="not a list of samples"):
-        DataLoader(pairs, batch_size=2)
+def test_a_list_of_samples_is_a_dataset_as_in_pytorch():
+    pairs = [(minigen.randn(3), 1), (minigen.randn(3), 0), (minigen.randn(3), 1)]
+    x, y = next(iter(DataLoader(pairs, batch_size=2)))
+    np.testing.assert_array_equal(x.numpy(), np.stack([p[0].numpy() for p in pairs[:2]]))
+    assert y.tolist() == [1, 0] and y.dtype == minigen.int64
+    # [[0, ..., 9]] is one sample, a list of ten ints: collated item by item, as PyTorch does
+    (sample,) = DataLoader([list(range(10))], batch_size=3)
+    assert len(sample) == 10 and sample[3].tolist() == [3]

@@ -1,5 +1,5 @@
-"""RMSprop and Adagrad against their update rules written out in NumPy (float64, on a small
-quadratic), state_dict round trips mid-run, ReduceLROnPlateau and OneCycleLR against closed
+"""RMSprop, Adagrad and Adadelta against their update rules written out in NumPy (float64, on
+a small quadratic), state_dict round trips mid-run, ReduceLROnPlateau and OneCycleLR against closed
 forms, and the errors."""
 
 from __future__ import annotations
@@ -75,6 +75,20 @@ def adagrad_reference(steps, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
     return np.array(path)
 
 
+def adadelta_reference(steps, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    x = START.copy()
+    v, u = np.zeros_like(x), np.zeros_like(x)
+    path = []
+    for _ in range(steps):
+        g = _quadratic_grad(x) + weight_decay * x
+        v = rho * v + (1 - rho) * g * g
+        d = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * d * d
+        x = x - lr * d
+        path.append(x.copy())
+    return np.array(path)
+
+
 RMSPROP_OPTIONS = [
     {}, {"lr": 0.05}, {"lr": 0.02, "alpha": 0.9, "eps": 1e-3},
     {"lr": 0.02, "weight_decay": 0.1}, {"lr": 0.01, "momentum": 0.9},
@@ -87,8 +101,13 @@ ADAGRAD_OPTIONS = [
     {"lr": 0.2, "lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.1,
      "eps": 1e-6},
 ]
+ADADELTA_OPTIONS = [
+    {}, {"lr": 0.5}, {"rho": 0.5}, {"eps": 1e-3}, {"weight_decay": 0.2},
+    {"lr": 2.0, "rho": 0.95, "eps": 1e-4, "weight_decay": 0.05},
+]
 CASES = ([(optim.RMSprop, o, rmsprop_reference) for o in RMSPROP_OPTIONS]
-         + [(optim.Adagrad, o, adagrad_reference) for o in ADAGRAD_OPTIONS])
+         + [(optim.Adagrad, o, adagrad_reference) for o in ADAGRAD_OPTIONS]
+         + [(optim.Adadelta, o, adadelta_reference) for o in ADADELTA_OPTIONS])
 
 
 @pytest.mark.parametrize("cls, options, reference", CASES)
@@ -112,7 +131,8 @@ def test_state_keys_and_gradient_untouched() -> None:
     for opt, keys in ((optim.RMSprop([p], momentum=0.5, centered=True),
                        {"step", "square_avg", "momentum_buffer", "grad_avg"}),
                       (optim.RMSprop([p]), {"step", "square_avg"}),
-                      (optim.Adagrad([p]), {"step", "sum"})):
+                      (optim.Adagrad([p]), {"step", "sum"}),
+                      (optim.Adadelta([p]), {"step", "square_avg", "acc_delta"})):
         grad = minigen.tensor([0.5, -1.0])
         p.grad = grad
         opt.step()
@@ -145,6 +165,8 @@ def test_param_groups_and_skipped_parameters() -> None:
     (optim.RMSprop, {"weight_decay": -0.1}), (optim.Adagrad, {"lr": -1.0}),
     (optim.Adagrad, {"lr_decay": -0.1}), (optim.Adagrad, {"weight_decay": -1.0}),
     (optim.Adagrad, {"initial_accumulator_value": -1.0}), (optim.Adagrad, {"eps": -1.0}),
+    (optim.Adadelta, {"lr": -1.0}), (optim.Adadelta, {"rho": 1.5}),
+    (optim.Adadelta, {"eps": -1.0}), (optim.Adadelta, {"weight_decay": -0.1}),
 ])
 def test_bad_hyperparameters_are_refused(cls, options) -> None:
     name = next(iter(options))
@@ -158,6 +180,7 @@ def test_defaults_are_pytorchs() -> None:
                                              centered=False, weight_decay=0)
     assert optim.Adagrad(p).defaults == dict(lr=1e-2, lr_decay=0, eps=1e-10, weight_decay=0,
                                              initial_accumulator_value=0)
+    assert optim.Adadelta(p).defaults == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0)
 
 
 # ------------------------------------------------------------------ schedulers

@@ -4,6 +4,8 @@ dependency). Found by trying the library as a student would."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,39 @@ def test_data_set_to_a_tensor_says_so():
     lin.weight.data = minigen.zeros(2, 3)  # (PyTorch's .data is a Tensor; minigen's an array)
     with pytest.raises(TypeError, match=r"write p\.data = t\.data"):
         lin(minigen.randn(1, 3))
+
+
+def test_operators_by_name_and_view_as(device):
+    """x.div(255), x.add(y, alpha=2), target.view_as(pred): as in pytorch/examples."""
+    x = minigen.tensor([[1.0, -2.0], [3.0, 4.5]], device=device, requires_grad=True)
+    y = minigen.tensor([0.5, 2.0], device=device)
+    pairs = [(x.add(y), x + y), (x.add(y, alpha=2), x + 2 * y), (x.sub(y), x - y),
+             (x.sub(y, alpha=0.5), x - 0.5 * y), (x.mul(y), x * y), (x.div(y), x / y),
+             (x.div(2), x / 2), (x.detach().div(y, rounding_mode="floor"), x.detach() // y)]
+    for named, operator in pairs:
+        np.testing.assert_array_equal(host(named.detach()), host(operator.detach()))
+    x.div(255).sum().backward()
+    np.testing.assert_allclose(host(x.grad), np.full((2, 2), 1 / 255, np.float32))
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(y, rounding_mode="trunc")
+    target = minigen.arange(4, device=device)
+    assert target.view_as(minigen.zeros(4, 1)).shape == (4, 1)
+
+
+def test_pytorchs_module_paths_and_device_queries():
+    """torch.utils.data, torch.nn.functional, torch.cuda and torch.accelerator under
+    minigen's name, so that a PyTorch program runs with only its imports changed."""
+    assert importlib.import_module("minigen.utils.data") is minigen.data
+    assert minigen.nn.functional.relu is minigen.functional.relu
+    assert minigen.utils.data.DataLoader is minigen.data.DataLoader
+    assert minigen.cuda.is_available() == minigen.accelerator.is_available()
+    if minigen.cuda.is_available():
+        assert minigen.accelerator.current_accelerator() == minigen.device("cuda")
+        assert minigen.cuda.device_count() >= 1
+    else:
+        assert minigen.accelerator.current_accelerator() is None
+        assert minigen.cuda.device_count() == minigen.accelerator.device_count() == 0
+        minigen.cuda.manual_seed_all(0)  # (does nothing without a GPU, as in PyTorch)
 
 
 def test_max_of_two_tensors_names_maximum():

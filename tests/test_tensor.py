@@ -86,6 +86,11 @@ def test_to_device_round_trip_keeps_values_and_gradient():
     assert x.to("cpu") is x  # already there: no copy, no graph node
 
 
+def test_is_cuda_says_whether_the_tensor_is_on_a_cuda_gpu(device):
+    x = minigen.zeros(2, device=device)
+    assert x.is_cuda is (device == "cuda")
+
+
 def test_to_dtype_casts_and_the_gradient_comes_back_in_the_original_dtype(device):
     x = minigen.tensor([1.5, 2.5], device=device, requires_grad=True)
     y = x.to(minigen.float64)

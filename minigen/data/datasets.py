@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from minigen.data import download as _download
+from minigen.data.dataset import Dataset
 from minigen.data.idx import read_images_labels
 from minigen.errors import DataError
 
@@ -99,7 +100,7 @@ def download_folder(name: str, root: str | os.PathLike | None) -> Path:
     return cache_dir(name)
 
 
-class _IDXDataset:
+class _IDXDataset(Dataset):
     """What MNIST and Fashion-MNIST share; see :class:`MNIST` for the parameters."""
 
     name = ""

@@ -1,19 +1,23 @@
-"""DataLoader: mini-batches as slices of arrays that live on the device.
+"""DataLoader: mini-batches of any map-style dataset, as PyTorch's, and fast for arrays.
 
-The whole dataset is moved to the device once, when the loader is made (the MNIST training set
-is 60,000 x 784 float32 = 188 MB; the bundled sample 12.5 MB). Each batch is then a slice of
-that array (no shuffle) or one ``take`` with a slice of a permutation (shuffle): one array
-operation per batch, no Python loop over samples and no host-to-device copy per batch, which is
-what costs most on a GPU.
+Any dataset with ``__getitem__`` and ``__len__`` (your own :class:`~minigen.data.Dataset`,
+a list of samples...) is batched as PyTorch batches it: a sampler picks the indices, the
+samples are fetched one by one and ``collate_fn`` (:func:`~minigen.data.default_collate`)
+makes them one batch. An :class:`~minigen.data.IterableDataset` is read in its own order.
 
-The shuffling permutation is drawn on the host by a NumPy generator and moved to the device,
-so a seed gives the same batches on every device, and the generator's state can be saved and
-restored (``state_dict``) on every device, CUDA included.
+minigen's own datasets (MNIST, TensorDataset, a Tensor or array, Subsets and ConcatDatasets
+of them) take a fast path with the same batches (:mod:`minigen.data.arrays`): the arrays are
+moved to the device once, and each batch is one slice (in order) or one ``take`` (shuffled) of
+each array, with no Python loop over samples and no copy to the device per batch.
+
+Shuffling draws one permutation per epoch, on the host, from a NumPy generator, when the
+epoch starts: a seed gives the same batches on every device, and ``state_dict`` saves the
+generator's state, so a resumed run sees the batches the uninterrupted one would have.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -22,125 +26,79 @@ import numpy as np
 
 from minigen import backend
 from minigen.backend import Generator
-from minigen.data.subset import ConcatDataset, Subset
-from minigen.errors import DataError, ShapeError
+from minigen.data.arrays import ArrayBatches, arrays_of, as_dataset
+from minigen.data.collate import default_collate, default_convert, same_container
+from minigen.data.dataset import IterableDataset
+from minigen.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from minigen.errors import DataError
 from minigen.tensor import Tensor
 
 
-class TensorDataset:
-    """Tensors (or arrays) that share their first dimension, as one dataset of samples, as
-    PyTorch's ``TensorDataset``: ``dataset[i]`` is the tuple of each one's row i, and a
-    :class:`DataLoader` batches them all.
-
-    >>> from minigen.data import TensorDataset, DataLoader
-    >>> data = TensorDataset(minigen.randn(10, 3), minigen.arange(10))
-    >>> len(data), [t.shape for t in data[0]]
-    (10, [(3,), ()])
-    >>> x, y = next(iter(DataLoader(data, batch_size=4)))
-    >>> x.shape, y.shape
-    ((4, 3), (4,))
-    """
-
-    def __init__(self, *tensors: Any):
-        sizes = [t.shape[0] if len(t.shape) else None for t in tensors]
-        if not tensors or None in sizes or len(set(sizes)) != 1:
-            raise ShapeError("TensorDataset needs tensors with the same first dimension (the "
-                             f"samples), got shapes {[tuple(t.shape) for t in tensors]}")
-        self.tensors = tensors
-
-    def __len__(self) -> int:
-        return int(self.tensors[0].shape[0])
-
-    def __getitem__(self, index: Any) -> tuple[Any, ...]:
-        return tuple(t[index] for t in self.tensors)
-
-
-def _arrays_of(data: Any) -> tuple[list[Any], bool, Any]:
-    """The arrays to batch, whether ``data`` was a single array (yield Tensors, not tuples),
-    and the rows of the arrays that make the dataset (a NumPy int64 array), or None for all:
-    a :class:`Subset`'s indices, composed through nested subsets."""
-    if isinstance(data, Subset):
-        arrays, single, index = _arrays_of(data.dataset)
-        return arrays, single, data._index if index is None else index[data._index]
-    if isinstance(data, ConcatDataset):
-        parts = [_arrays_of(d) for d in data.datasets]
-        if len({(len(a), single) for a, single, _ in parts}) != 1:
-            raise DataError("DataLoader: the datasets of a ConcatDataset must hold the same "
-                            "arrays (e.g. images and labels in each), got "
-                            f"{[len(a) for a, _, _ in parts]} arrays")
-        joined = [np.concatenate([backend.to_numpy(a[k]) if index is None else
-                                  np.take(backend.to_numpy(a[k]), index, axis=0)
-                                  for a, _, index in parts]) for k in range(len(parts[0][0]))]
-        return joined, parts[0][1], None  # (joined once, on the host)
-    return (*_arrays_of_whole(data), None)
-
-
-def _arrays_of_whole(data: Any) -> tuple[list[Any], bool]:
-    if hasattr(data, "images") and hasattr(data, "labels"):  # MNIST, FashionMNIST
-        return [data.images, data.labels], False
-    if isinstance(data, TensorDataset):
-        data = data.tensors
-    if isinstance(data, (tuple, list)):
-        if data and isinstance(data[0], (tuple, list)) and any(hasattr(e, "shape")
-                                                                for e in data[0]):
-            raise DataError("DataLoader takes whole arrays, not a list of samples such as "
-                            "[(x, y), ...]: stack them first, e.g. TensorDataset("
-                            "minigen.stack([x for x, _ in pairs]), minigen.tensor([y for _, y "
-                            "in pairs]))")
-        arrays, single = list(data), False
-    else:
-        arrays, single = [data], True
-    if not arrays:
-        raise DataError("DataLoader needs a dataset or at least one array")
-    cpu = backend.device("cpu")
-    return [a.data if isinstance(a, Tensor) else a if hasattr(a, "shape")
-            else backend.asarray(a, None, cpu) for a in arrays], single  # lists -> arrays
-
-
-def _check_workers(num_workers: Any, pin_memory: Any) -> None:
-    """PyTorch's ``num_workers`` and ``pin_memory``, accepted so that PyTorch code runs."""
+def _check_workers(num_workers: Any, pin_memory: Any, timeout: Any, prefetch_factor: Any,
+                   persistent_workers: Any, worker_init_fn: Any) -> None:
+    """PyTorch's options for worker processes, accepted so that PyTorch code runs, and
+    checked as PyTorch checks them. minigen loads every batch in the main process."""
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
         raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
-    if num_workers > 0:
-        warnings.warn(f"DataLoader(num_workers={num_workers}): minigen loads every batch in the "
-                      "main process, as num_workers=0 does (a batch is one slice of arrays "
-                      "already in memory: worker processes would only add overhead). The "
-                      "batches are the same; leave num_workers out to silence this",
-                      UserWarning, stacklevel=3)
     if not isinstance(pin_memory, bool):
         raise ValueError(f"pin_memory must be True or False, got {pin_memory!r}")
+    if not timeout >= 0:
+        raise ValueError(f"timeout option should be non-negative, got {timeout!r}")
+    if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+        what = "prefetch_factor" if prefetch_factor is not None else "persistent_workers"
+        raise ValueError(f"DataLoader: {what} needs num_workers > 0 (as in PyTorch): leave it "
+                         "out")
+    if num_workers > 0:
+        also = (" worker_init_fn is not called either (there are no workers to start)."
+                if worker_init_fn is not None else "")
+        warnings.warn(f"DataLoader(num_workers={num_workers}): minigen loads every batch in the "
+                      "main process, as num_workers=0 does (a batch of minigen's datasets is one "
+                      "slice of arrays already in memory; worker processes would only add "
+                      f"overhead). The batches are the same.{also} Leave num_workers out to "
+                      "silence this", UserWarning, stacklevel=3)
+
+
+def _order(sampler: Any) -> np.ndarray | None:
+    """One epoch's indices from ``sampler``, drawn now: None for 0..n-1 in order."""
+    own = getattr(sampler, "_order", None)
+    return own() if own is not None else np.fromiter((int(i) for i in sampler), np.int64)
 
 
 class DataLoader:
-    """Iterate over a dataset in mini-batches of Tensors on a device.
+    """Iterate over a dataset in mini-batches, with PyTorch's arguments and defaults.
 
     Parameters
     ----------
-    data : a dataset with ``.images`` and ``.labels`` (``MNIST``, ``FashionMNIST``), a
-        :class:`TensorDataset`, a tuple of arrays or Tensors with the same first dimension N,
-        or a single array; or a :class:`Subset` (e.g. from :func:`random_split`) or
-        :class:`ConcatDataset` of these (a subset's batches are gathered with one array
-        operation each too; a ConcatDataset's arrays are joined once, here).
-    batch_size : samples per batch; the last batch is smaller unless ``drop_last``.
+    dataset : a map-style dataset (``__getitem__`` and ``__len__``: your own
+        :class:`~minigen.data.Dataset`, ``MNIST``, a :class:`TensorDataset`, a list of
+        samples, a Tensor or array of N rows), an :class:`~minigen.data.IterableDataset`, or
+        minigen's shorthand for ``TensorDataset(x, y)``: a tuple ``(x, y)`` of arrays or
+        Tensors with the same first dimension N.
+    batch_size : samples per batch (1 by default, as in PyTorch); the last batch is smaller
+        unless ``drop_last``. ``None``: no batching, each sample as it is (NumPy made Tensors).
     shuffle : a new random order each epoch (each pass over the loader).
+    sampler, batch_sampler : PyTorch's: the indices to visit (an iterable of ints), or the
+        batches of indices (an iterable of lists; then leave batch_size, shuffle, sampler and
+        drop_last out). See :mod:`minigen.data.sampler`.
+    collate_fn : makes a list of samples one batch; :func:`default_collate` by default.
     drop_last : drop the last batch when it is smaller than ``batch_size``.
-    seed : seed the loader's own generator, so its epochs repeat whatever else draws random
-        numbers. Without ``seed`` or ``generator``, the CPU's default generator is used (seeded
-        by ``minigen.manual_seed``).
-    generator : a :class:`minigen.backend.Generator` to draw permutations from.
-    device : where the batches live ("cpu", "cuda", "strict"); the data is moved there once.
-    num_workers : PyTorch's; minigen always loads in the main process (each batch is one
-        array operation on data already in memory), so a value above 0 gives the same batches
-        and a warning that it is ignored.
-    pin_memory : PyTorch's; accepted and ignored (it speeds up host-to-GPU copies, and minigen
-        copies the data to the device once, not per batch).
+    generator : a :class:`minigen.backend.Generator` to shuffle with. Without it or ``seed``,
+        the CPU's default generator (seeded by ``minigen.manual_seed``).
+    seed : minigen's: shuffle with a generator of the loader's own, seeded, so its epochs
+        repeat whatever else draws random numbers.
+    device : minigen's: where the batches are put ("cpu", "cuda", "strict"). None: where the
+        data is (the host for NumPy arrays and samples from ``__getitem__``).
+    num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context,
+        prefetch_factor, persistent_workers, pin_memory_device, in_order : PyTorch's options
+        for worker processes; minigen loads every batch in the main process, so a
+        ``num_workers`` above 0 gives the same batches and a warning that it is ignored.
 
     Yields
     ------
-    A tuple of Tensors, one per array (``(images, labels)`` for a dataset): images
-    ``(B, 1, 28, 28)`` float32 and labels ``(B,)`` int64 for MNIST; a single Tensor when
-    ``data`` was one array. Unshuffled batches are views of the data: do not modify them in
-    place.
+    What ``collate_fn`` makes of each batch of samples: for samples ``(image, label)`` a list
+    ``[images, labels]`` (``(B, 1, 28, 28)`` float32 and ``(B,)`` int64 for MNIST); a
+    Tensor for a dataset of single Tensors or arrays. Batches of minigen's own datasets taken
+    in order are views of the data: do not modify them in place.
 
     >>> from minigen.data import MNIST, DataLoader
     >>> loader = DataLoader(MNIST(source="sample"), batch_size=64, shuffle=True, seed=0)
@@ -150,72 +108,150 @@ class DataLoader:
     ...     pass
     """
 
-    def __init__(self, data: Any, batch_size: int = 64, shuffle: bool = False,
-                 drop_last: bool = False, *, seed: int | None = None,
-                 generator: Generator | None = None, device: Any = "cpu",
-                 num_workers: int = 0, pin_memory: bool = False):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Any = None, pin_memory: bool = False, drop_last: bool = False,
+                 timeout: float = 0, worker_init_fn: Any = None,
+                 multiprocessing_context: Any = None, generator: Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True, seed: int | None = None,
+                 device: Any = None):
+        _check_workers(num_workers, pin_memory, timeout, prefetch_factor, persistent_workers,
+                       worker_init_fn)
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        if isinstance(sampler, bool):
+            raise TypeError("DataLoader's fourth argument is PyTorch's sampler, got "
+                            f"{sampler}: pass drop_last={sampler} by keyword")
         if seed is not None and generator is not None:
             raise ValueError("pass seed or generator, not both")
-        _check_workers(num_workers, pin_memory)
-        self.num_workers, self.pin_memory = num_workers, pin_memory
-        arrays, self._single, index = _arrays_of(data)
-        sizes = [int(a.shape[0]) if a.ndim else -1 for a in arrays]
-        if min(sizes) < 0 or len(set(sizes)) != 1:
-            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
-            raise ShapeError(f"DataLoader: the arrays must share their first dimension (the "
-                             f"samples), got shapes {shapes}")
-        self.dataset = data
-        self.num_samples = sizes[0] if index is None else int(index.shape[0])
-        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.device = backend.device(device)
+        self.dataset = dataset = as_dataset(dataset)
+        self._iterable = isinstance(dataset, IterableDataset)
+        if not self._iterable and not (hasattr(dataset, "__getitem__")
+                                       and hasattr(dataset, "__len__")):
+            raise TypeError(f"DataLoader takes a dataset with __getitem__ and __len__ (or an "
+                            f"IterableDataset), got {type(dataset).__name__}")
         self.seed = seed
         if generator is None:
             generator = (Generator(backend.device("cpu"), seed) if seed is not None
                          else backend.default_generator("cpu"))
         self.generator = generator
+        if batch_size is not None and (isinstance(batch_size, bool) or not
+                                       isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size should be a positive integer value (or None), but "
+                             f"got batch_size={batch_size!r}")
+        self._check_sampling(shuffle, sampler, batch_sampler, batch_size, drop_last)
+        shuffle = bool(shuffle)
+        if batch_sampler is not None:
+            batch_size, drop_last = None, False
+        if sampler is None and not self._iterable:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        self._own_batches = (batch_size is not None and batch_sampler is None
+                             and not self._iterable)
+        if self._own_batches:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        batching = batch_size is not None or batch_sampler is not None
+        if collate_fn is None:
+            collate_fn = default_collate if batching else default_convert
+        self.collate_fn = collate_fn
+        self.device = None if device is None else backend.device(device)
+        fast = self._own_batches and self.collate_fn is default_collate
+        found = arrays_of(dataset) if fast else None
+        self._arrays = None if found is None else ArrayBatches(*found, self.device)
         self.epoch = 0  # epochs started so far
-        # Moved once (a no-op for NumPy arrays on the CPU, which are shared, not copied).
-        self._arrays = [backend.to_device(a, self.device) for a in arrays]
-        # A Subset's rows of them (on the device too): each batch gathers its rows of the
-        # arrays with one take, composed with the shuffling permutation when there is one.
-        self._index = None if index is None else backend.to_device(index, self.device)
+
+    def _check_sampling(self, shuffle: Any, sampler: Any, batch_sampler: Any,
+                        batch_size: Any, drop_last: Any) -> None:
+        """PyTorch's refusals of options that contradict each other."""
+        if self._iterable and (shuffle not in (False, None) or sampler is not None
+                               or batch_sampler is not None):
+            raise ValueError("DataLoader with an IterableDataset reads it in its own order: "
+                             "leave shuffle, sampler and batch_sampler out (as PyTorch)")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        if batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+
+    @property
+    def num_samples(self) -> int:
+        """The samples one epoch visits (its sampler's length)."""
+        return len(self.sampler) if self.sampler is not None else len(self.dataset)
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
-        if self.drop_last:
-            return self.num_samples // self.batch_size
-        return math.ceil(self.num_samples / self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        if self._iterable and self.batch_size is not None:
+            n = len(self.dataset)
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return self.num_samples
 
     def __iter__(self) -> Iterator[Any]:
-        # The permutation is drawn now, when the epoch starts, not at the first next().
-        order = None
-        if self.shuffle:
-            order = backend.to_device(self.generator.permutation(self.num_samples), self.device)
         self.epoch += 1
-        return self._batches(order)
+        if self._iterable:
+            return self._stream()
+        if not self._own_batches:  # a batch sampler of yours, or no batching
+            chunks = self.batch_sampler if self.batch_sampler is not None else (
+                [int(i)] for i in self.sampler)
+            return (self._fetch(list(c), batched=self.batch_sampler is not None)
+                    for c in chunks)
+        order = _order(self.sampler)  # drawn now, when the epoch starts
+        n, size = (self.num_samples if order is None else len(order)), self.batch_size
+        bounds = [(s, min(s + size, n)) for s in range(0, n, size)]
+        if self.drop_last and bounds and bounds[-1][1] - bounds[-1][0] < size:
+            bounds.pop()
+        if self._arrays is not None:
+            return self._arrays.batches(order, bounds)
+        rows = list(range(n)) if order is None else order.tolist()
+        return (self._fetch(rows[start:stop]) for start, stop in bounds)
 
-    def _batches(self, order: Any) -> Iterator[Any]:
-        xp = backend.namespace(self._arrays[0])
-        for b in range(len(self)):
-            start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.num_samples)
-            if order is None and self._index is None:
-                batch = [a[start:stop, ...] for a in self._arrays]  # views; ... for the array API
-            else:
-                index = order[start:stop] if order is not None else None
-                if self._index is not None:  # a Subset: its rows at those positions
-                    index = (self._index[start:stop] if index is None
-                             else xp.take(self._index, index, axis=0))
-                batch = [xp.take(a, index, axis=0) for a in self._arrays]  # one gather each
-            tensors = tuple(Tensor._make(a) for a in batch)
-            yield tensors[0] if self._single else tensors
+    def _fetch(self, indices: Any, batched: bool = True) -> Any:
+        """The samples at ``indices``, collated, on the device."""
+        if not batched:
+            return self._to_device(self.collate_fn(self.dataset[indices[0]]))
+        getitems = getattr(self.dataset, "__getitems__", None)  # (PyTorch's batched fetch)
+        samples = getitems(indices) if getitems else [self.dataset[i] for i in indices]
+        return self._to_device(self.collate_fn(samples))
+
+    def _stream(self) -> Iterator[Any]:
+        samples = iter(self.dataset)
+        if self.batch_size is None:
+            yield from (self._to_device(self.collate_fn(s)) for s in samples)
+            return
+        while chunk := list(itertools.islice(samples, self.batch_size)):
+            if len(chunk) < self.batch_size and self.drop_last:
+                return
+            yield self._to_device(self.collate_fn(chunk))
+
+    def _to_device(self, batch: Any) -> Any:
+        """Every Tensor in ``batch`` (and in its lists, tuples and dicts) on ``device``."""
+        if self.device is None:
+            return batch
+        if isinstance(batch, Tensor):
+            return batch.to(self.device)
+        if isinstance(batch, dict):
+            moved = {k: self._to_device(v) for k, v in batch.items()}
+            return moved if type(batch) is dict else same_container(batch, moved, mapping=True)
+        if isinstance(batch, list):
+            return [self._to_device(v) for v in batch]
+        if isinstance(batch, tuple):
+            items = [self._to_device(v) for v in batch]
+            return type(batch)(*items) if hasattr(batch, "_fields") else tuple(items)
+        return batch
 
     # ---------------------------------------------------------------- resuming
     def state_dict(self) -> dict:
-        """The epoch count and the shuffling generator's state (take it between epochs)."""
-        state = self.generator.get_state()
-        return {"epoch": self.epoch, "generator": state}
+        """The epoch count and the shuffling generator's state (take it between epochs).
+
+        A sampler or batch sampler of your own keeps its own state, if it has one."""
+        return {"epoch": self.epoch, "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict`: the next epoch is the one the saved run would have seen.
@@ -231,5 +267,6 @@ class DataLoader:
         self.epoch = epoch
 
     def __repr__(self) -> str:
-        return (f"DataLoader({self.num_samples} samples, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last}, device='{self.device}')")
+        where = "" if self.device is None else f", device='{self.device}'"
+        return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}{where})")

@@ -26,6 +26,7 @@ import numpy as np
 
 from minigen import backend
 from minigen.backend import Generator
+from minigen.data.dataset import Dataset
 from minigen.errors import DataError
 
 
@@ -50,7 +51,7 @@ def _as_indices(indices: Any) -> np.ndarray:
     return array.astype(np.int64)
 
 
-class Subset:
+class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order, as PyTorch's ``Subset``:
     ``Subset(ds, indices)[i]`` is ``ds[indices[i]]``.
 
@@ -81,10 +82,11 @@ class Subset:
         return f"Subset({len(self)} of {len(self.dataset)} samples of {self.dataset!r:.60})"
 
 
-class ConcatDataset:
+class ConcatDataset(Dataset):
     """Datasets one after the other, as PyTorch's ``ConcatDataset``: ``len`` is the sum of
     theirs, and ``ConcatDataset([a, b])[len(a)]`` is ``b[0]``. A DataLoader over one joins
-    their arrays once, when it is made (so they must hold the same kinds of arrays)."""
+    their arrays once, when it is made (when they are all minigen datasets of the same kind of
+    arrays; otherwise it fetches their samples one by one)."""
 
     def __init__(self, datasets: Any):
         self.datasets = list(datasets)

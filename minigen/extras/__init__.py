@@ -106,12 +106,15 @@ def lookup(namespace: str, name: str) -> Any:
     ...), or the AttributeError Python would have raised for that module."""
     import importlib
 
+    if namespace == "minigen" and name in _SUBMODULES:  # PyTorch's paths (torch.cuda...)
+        return importlib.import_module(f"minigen.{name}")
     module = importlib.import_module(_HOMES.get(namespace, __name__))
     if name in getattr(module, "__all__", ()):
         return getattr(module, name)
     raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
 
 
+_SUBMODULES = ("accelerator", "cuda", "utils")  # (minigen/cuda.py...: shims of torch's paths)
 _HOMES = {"minigen.functional": "minigen.extras.functional",
           "minigen.nn.functional": "minigen.extras.functional",
           "minigen.nn": "minigen.extras.nn", "minigen.optim": "minigen.extras.optim"}

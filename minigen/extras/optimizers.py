@@ -1,4 +1,4 @@
-"""Optimizers with per-coordinate step sizes: RMSprop and Adagrad, PyTorch's rules.
+"""Optimizers with per-coordinate step sizes: RMSprop, Adagrad and Adadelta, PyTorch's rules.
 
 Same conventions as :mod:`.optimizer`: each ``step()`` updates the parameters' data and the
 optimizer's own buffers in place, never the gradient, and ``state_dict()`` saves the step
@@ -121,3 +121,41 @@ class Adagrad(Optimizer):
         std = xp.sqrt(s)
         std += group["eps"]
         p.data -= clr * (grad / std)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), PyTorch's rule (pytorch/examples' ``mnist/main.py`` trains
+    with it at ``lr=1.0``). With g the gradient:
+
+    - weight decay:  g = g + weight_decay * p
+    - mean square:   v = rho v + (1 - rho) g^2
+    - step:          d = sqrt(u + eps) / sqrt(v + eps) * g  (u: the mean square of past steps)
+    - step average:  u = rho u + (1 - rho) d^2
+    - update:        p = p - lr d
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0.0):
+        _non_negative("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
+        if not rho <= 1.0:
+            raise ValueError(f"Adadelta needs 0 <= rho <= 1, got rho={rho}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p: Tensor, grad: Array, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        xp = backend.namespace(p.data)
+        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.data)
+            state["acc_delta"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        if wd != 0.0:
+            grad = grad + wd * p.data  # a new array: the gradient itself is never changed
+        v, u = state["square_avg"], state["acc_delta"]
+        v *= rho
+        v += (1.0 - rho) * (grad * grad)
+        delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * grad
+        u *= rho
+        u += (1.0 - rho) * (delta * delta)
+        p.data -= lr * delta

@@ -76,6 +76,31 @@ class ExtraMethods:
     def square(self) -> Any:
         return ops.mul(self, self)
 
+    # the operators by name, as PyTorch has them: x.div(255) is x / 255
+    def add(self, other: Any, *, alpha: Any = 1) -> Any:
+        """``self + alpha * other``."""
+        return ops.add(self, _scaled(other, alpha))
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Any:
+        """``self - alpha * other``."""
+        return ops.sub(self, _scaled(other, alpha))
+
+    def mul(self, other: Any) -> Any:
+        return ops.mul(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        """``self / other``; ``rounding_mode="floor"``: ``self // other``."""
+        if rounding_mode is None:
+            return ops.div(self, other)
+        if rounding_mode == "floor":
+            return ops.floor_divide(self, other)
+        raise ValueError(f"div: rounding_mode must be None or 'floor' in minigen, got "
+                         f"{rounding_mode!r} (PyTorch's 'trunc', towards zero, is not here)")
+
+    def view_as(self, other: Any) -> Any:
+        """This tensor reshaped to ``other``'s shape (``target.view_as(pred)``)."""
+        return ops.reshape(self, other.shape)
+
     # ------------------------------------------------------------ shapes and selection
     def contiguous(self) -> Any:
         """Itself: minigen has no strided views to make contiguous (``view`` is ``reshape``)."""

@@ -1,6 +1,6 @@
 """``minigen.optim``: the Optimizer base class, SGD, Adam and AdamW, with PyTorch's names and
-arguments. (RMSprop, Adagrad, ``lr_scheduler`` and ``swa_utils`` are found here too, in
-minigen.extras.)
+arguments. (RMSprop, Adagrad, Adadelta, ``lr_scheduler`` and ``swa_utils`` are found here
+too, in minigen.extras.)
 
 >>> model = minigen.nn.Linear(3, 1)
 >>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
