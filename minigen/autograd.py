@@ -1,14 +1,11 @@
 """Autograd: Function and Context, the backward pass, and the switches every op reads.
 
-An op is a :class:`Function` subclass with two static methods on raw arrays, side by side:
-``forward(ctx, *inputs)`` computes the output and saves in ``ctx`` what the derivative needs;
-``backward(ctx, grad_out)`` turns the gradient of the loss w.r.t. the output into one gradient
-per input (the chain rule, one op at a time). ``Function.apply`` runs ``forward`` and, when a
-gradient will be wanted, links the output tensor to its Context, which remembers its inputs:
-that chain of contexts IS the graph. :func:`backward` walks it from the loss back to the
-leaves, in reverse topological order and without recursion.
-
-Read this file first, then ``tensor.py`` (the Tensor), then an op (``ops/elementwise.py``).
+An op is a Function subclass with two static methods on raw arrays, side by side: ``forward``
+computes the output and saves in ``ctx`` what the derivative needs; ``backward`` turns the
+gradient w.r.t. the output into one gradient per input (the chain rule, one op at a time).
+``Function.apply`` runs ``forward`` and, when a gradient will be wanted, links the output to
+its Context, which remembers the inputs: that chain of contexts IS the graph. ``backward``
+walks it from the loss back to the leaves. Next to read: ``tensor.py``, then ``ops/``.
 """
 
 from __future__ import annotations
@@ -22,54 +19,8 @@ from typing import Any
 from minigen import backend
 from minigen.errors import DeviceError, DTypeError, GraphError, ShapeError
 
-# ------------------------------------------------------------------ the switches
-grad_enabled = True  # False inside `with no_grad():` -- ops then record no graph
+grad_enabled = True  # False inside `with no_grad():`: ops then record no graph
 anomaly_enabled = False  # True inside `with detect_anomaly():`: every value is checked
-
-
-def is_grad_enabled() -> bool:
-    return grad_enabled
-
-
-class no_grad:
-    """Record no graph inside ``with no_grad():`` (evaluation, optimizer updates), or in a
-    function decorated ``@no_grad()`` (or the bare ``@no_grad``, as in PyTorch 2)."""
-
-    mode = False
-
-    def __new__(cls, func: Any = None) -> Any:
-        if func is None:
-            return super().__new__(cls)
-        if not callable(func):
-            raise TypeError(f"{cls.__name__}() takes no argument, or decorates a function; "
-                            f"got {func!r:.60}")
-        return cls()(func)  # the bare @no_grad on a function
-
-    def __enter__(self) -> None:
-        global grad_enabled
-        self.previous, grad_enabled = grad_enabled, self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        global grad_enabled
-        grad_enabled = self.previous
-
-    def __call__(self, func: Any) -> Any:
-        if inspect.isgeneratorfunction(func):  # (rare: minigen.extras.grad_mode handles it)
-            return importlib.import_module("minigen.extras.grad_mode").generator(self, func)
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():  # a fresh context on every call
-                return func(*args, **kwargs)
-
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Record the graph again, inside a ``no_grad`` block (or as a decorator)."""
-
-    mode = True
-
 
 
 # ------------------------------------------------------------------ Function and Context
@@ -155,12 +106,18 @@ def _check_compatible(op: str, a: Tensor, b: Tensor) -> None:
 
 
 # ------------------------------------------------------------------ the backward pass
-def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
     """Add d(tensor)/d(leaf), contracted with ``gradient``, into every leaf's ``.grad``.
 
     ``gradient`` (the cotangent, the tensor's shape) may be left out for a single number.
     The saved arrays of the graph are freed on the way, unless ``retain_graph``.
     """
+    if create_graph:
+        raise GraphError("higher-order gradients (create_graph=True) are not supported")
+    if not tensor.requires_grad and not tensor.dtype.is_floating_point:
+        raise GraphError(f"backward() on a {tensor.dtype} tensor: integer and bool results "
+                         "have no gradient; compute the loss from floating tensors")
     if not tensor.requires_grad:
         raise GraphError("backward() on a tensor that does not require grad: no input of the "
                          "computation had requires_grad=True (or it ran under no_grad())")
@@ -245,6 +202,53 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], op: str) -> Any:
                          f"{tuple(grad.shape)} for an input of shape {shape} (a bug in "
                          f"{op}.backward)")
     return grad
+
+
+# ------------------------------------------------------------------ the switches
+
+
+def is_grad_enabled() -> bool:
+    return grad_enabled
+
+
+class no_grad:
+    """Record no graph inside ``with no_grad():`` (evaluation, optimizer updates), or in a
+    function decorated ``@no_grad()`` (or the bare ``@no_grad``, as in PyTorch 2)."""
+
+    mode = False
+
+    def __new__(cls, func: Any = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no argument, or decorates a function; "
+                            f"got {func!r:.60}")
+        return cls()(func)  # the bare @no_grad on a function
+
+    def __enter__(self) -> None:
+        global grad_enabled
+        self.previous, grad_enabled = grad_enabled, self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global grad_enabled
+        grad_enabled = self.previous
+
+    def __call__(self, func: Any) -> Any:
+        if inspect.isgeneratorfunction(func):  # (rare: minigen.extras.grad_mode handles it)
+            return importlib.import_module("minigen.extras.grad_mode").generator(self, func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():  # a fresh context on every call
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record the graph again, inside a ``no_grad`` block (or as a decorator)."""
+
+    mode = True
 
 
 # ------------------------------------------------------------------ hooks

@@ -1,13 +1,8 @@
-"""The Tensor: an array, where it lives, and its place in the autograd graph.
+"""The Tensor: an array (``data``: NumPy, CuPy or array-api-strict), its gradient (``grad``),
+and its place in the graph (``_ctx``, the Context of the op that made it; None for a leaf).
 
-A tensor holds its array in ``data`` (NumPy on the CPU, CuPy on a GPU, array-api-strict in the
-tests). An op's output also holds ``_ctx``, the :class:`~minigen.autograd.Context` that made
-it: following ``_ctx.parents`` back from a loss walks the graph. A leaf (made by the user, or a
-parameter) has no ``_ctx``; if it ``requires_grad``, backward fills its ``grad``.
-
-Every operator and method below forwards to an op in :mod:`minigen.ops`, where its forward and
-backward are written. The creation functions (``tensor``, ``zeros``, ``randn``...) are in
-:mod:`minigen.creation`.
+Every operator and method forwards to an op of :mod:`minigen.ops`, where forward and backward
+are written. The creation functions (``tensor``, ``zeros``, ``randn``...) are in ``creation.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +25,7 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    # _hooks: a leaf's gradient hooks (a non-leaf's are on its Context). _is_view: made by an
+    # _hooks: a leaf's gradient hooks (a non-leaf's are on its Context); _is_view: made by an
     # op that PyTorch would make a view of its input (x[0], x.reshape(...)), sharing memory.
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_is_view", "__weakref__")
     __array_ufunc__ = None  # ndarray * Tensor: NumPy steps aside and Python calls __rmul__
@@ -102,27 +97,20 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = repr(backend.to_numpy(self.data))  # "array([1., 2.], dtype=float32)"
-        body = body[body.index("(") + 1: body.rindex(")")].split(", dtype=")[0]
-        extras = [] if self.dtype in (backend.float32, backend.int64, backend.bool_) else [
-            f"dtype={self.dtype}"]
+        parts = [body[body.index("(") + 1: body.rindex(")")].split(", dtype=")[0]]
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
+            parts.append(f"dtype={self.dtype}")
         if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+            parts.append(f"device='{self.device}'")
+        if self.requires_grad:
+            parts.append(f"grad_fn=<{self.grad_fn}>" if self._ctx else "requires_grad=True")
+        return "tensor(" + ", ".join(parts) + ")"
 
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient: Any = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see autograd.backward)."""
-        if create_graph:
-            raise GraphError("higher-order gradients (create_graph=True) are not supported")
-        if not self.requires_grad and not self.dtype.is_floating_point:
-            raise GraphError(f"backward() on a {self.dtype} tensor: integer and bool results "
-                             "have no gradient; compute the loss from floating tensors")
-        autograd.backward(self, gradient, retain_graph)
+        """Add d(self)/d(leaf) into every leaf's ``.grad``: see :func:`autograd.backward`."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -132,13 +120,13 @@ class Tensor:
     def register_hook(self, hook: Any) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` with this tensor's complete gradient in every backward pass
         (for a leaf, before it is added to ``.grad``); a returned tensor replaces it."""
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
         if not self.requires_grad:
             raise GraphError("register_hook on a tensor that does not require grad: it gets "
                              "no gradient to hook")
-        if not callable(hook):
-            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
 
-        def on_array(grad: Any) -> Any:
+        def on_array(grad: Any) -> Any:  # (the engine passes arrays, the hook sees tensors)
             out = hook(Tensor._make(grad))
             if out is not None and not isinstance(out, Tensor):
                 raise TypeError(f"a gradient hook must return None or a minigen Tensor, got "
@@ -222,42 +210,8 @@ class Tensor:
     __hash__ = object.__hash__  # (== is elementwise, so hashing is by identity)
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
-
+    # x + y calls ops.add(x, y), 2 * x ops.mul(2, x), x -= y in place: every binary operator
+    # is made by _operator, from the table OPERATORS at the end of the file.
     def __neg__(self) -> Tensor:
         return ops.neg(self)
 
@@ -294,31 +248,6 @@ class Tensor:
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._make(getattr(backend.namespace(self.data), name)(self.data, other))
 
-    # The operators whose ops are extras: ops.remainder... is found in minigen.extras.
-    def __mod__(self, other: Any) -> Tensor:
-        return ops.remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return ops.remainder(other, self)
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        return ops.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return ops.floor_divide(other, self)
-
-    def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return ops.logical_xor(self, other)
-
-    def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
-
     # ------------------------------------------------------------------ in place
     # x += y changes the tensor OBJECT, so every name for it sees the change: the SGD step
     # `with no_grad(): w -= lr * w.grad` updates the module's parameter w (without __isub__,
@@ -343,36 +272,6 @@ class Tensor:
         if result._ctx is not None or autograd.grad_enabled:  # (under no_grad: values only)
             self._ctx, self.requires_grad = result._ctx, result.requires_grad
         return self
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._update(self + other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._update(self - other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._update(self * other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._update(self / other)
-
-    def __ipow__(self, other: Any) -> Tensor:
-        return self._update(self**other)
-
-    def __imod__(self, other: Any) -> Tensor:
-        return self._update(self % other)
-
-    def __ifloordiv__(self, other: Any) -> Tensor:
-        return self._update(self // other)
-
-    def __iand__(self, other: Any) -> Tensor:
-        return self._update(self & other)
-
-    def __ior__(self, other: Any) -> Tensor:
-        return self._update(self | other)
-
-    def __ixor__(self, other: Any) -> Tensor:
-        return self._update(self ^ other)
 
     # ------------------------------------------------------------------ methods
     # Most methods ARE the op's function, which takes the tensor first: x.sum(1) calls
@@ -403,3 +302,24 @@ METHODS = ("sum", "mean", "max", "min", "exp", "log", "sqrt", "abs", "pow", "rel
            "tanh", "softmax", "log_softmax", "flatten", "transpose", "unsqueeze", "squeeze")
 for _name in METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _operator(op: str, reflected: bool = False, in_place: bool = False) -> Any:
+    """The method of a binary operator: ``x % y`` is ``ops.remainder(x, y)``, ``2 % x``
+    (reflected) ``ops.remainder(2, x)``, and ``x %= y`` (in place) ``x._update(x % y)``."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        result = getattr(ops, op)(*((other, self) if reflected else (self, other)))
+        return self._update(result) if in_place else result
+    return method
+
+
+# Python's name of each operator, and its op. (The last five are extras: % and // give values
+# only, and & | ^ are the logic of boolean masks; ops.remainder... are found on first use.)
+OPERATORS = (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow"),
+             ("matmul", "matmul"), ("mod", "remainder"), ("floordiv", "floor_divide"),
+             ("and", "logical_and"), ("or", "logical_or"), ("xor", "logical_xor"))
+for _symbol, _op in OPERATORS:
+    setattr(Tensor, f"__{_symbol}__", _operator(_op))
+    setattr(Tensor, f"__r{_symbol}__", _operator(_op, reflected=True))
+    setattr(Tensor, f"__i{_symbol}__", _operator(_op, in_place=True))
+Tensor.__invert__ = lambda self: ops.logical_not(self)  # ~mask

@@ -25,7 +25,8 @@ TESTS = Path(__file__).parent
 # test_ops_nn.py and test_ops_pool.py cover one by one (COVERED_FUNCTIONS); ops defined
 # elsewhere (conv, normalization) are held to the class-level check below.
 FUNCTION_MODULES = {f"minigen.ops.{m}" for m in
-                    ("elementwise", "reductions", "shape", "linalg", "activations", "losses")} | {
+                    ("arithmetic", "elementwise", "reductions", "shape", "linalg", "activations",
+                     "losses")} | {
     f"minigen.extras.{m}" for m in
     ("classification", "pooling", "selection", "logic", "embedding", "padding", "resample",
      "smooth_activations", "layer_norm", "regression_losses", "ordering", "numeric",

@@ -26,7 +26,8 @@ from minigen.extras._common import (
     single_axis,
 )
 from minigen.extras.reductions import amax, amin
-from minigen.ops.elementwise import abs, div, pow, sqrt
+from minigen.ops.arithmetic import div, pow
+from minigen.ops.elementwise import abs, sqrt
 from minigen.ops.reductions import sum
 from minigen.ops.shape import reshape
 from minigen.tensor import Tensor

@@ -2,6 +2,6 @@
 ``optim.swa_utils``): see :mod:`minigen.extras`."""
 
 from minigen.extras import lr_scheduler, swa_utils
-from minigen.extras.optimizers import Adadelta, Adagrad, RMSprop
+from minigen.extras.optimizers import Adadelta, Adagrad, AdamW, RMSprop
 
-__all__ = ["Adadelta", "Adagrad", "RMSprop", "lr_scheduler", "swa_utils"]
+__all__ = ["Adadelta", "Adagrad", "AdamW", "RMSprop", "lr_scheduler", "swa_utils"]

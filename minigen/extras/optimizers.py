@@ -12,6 +12,7 @@ from typing import Any
 
 from minigen import backend
 from minigen.backend import Array
+from minigen.optim.adam import Adam
 from minigen.optim.optimizer import Optimizer
 from minigen.tensor import Tensor
 
@@ -159,3 +160,15 @@ class Adadelta(Optimizer):
         u *= rho
         u += (1.0 - rho) * (delta * delta)
         p.data -= lr * delta
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): before the Adam step,
+    ``p = p * (1 - lr * weight_decay)``, instead of adding the decay to the gradient."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -30,7 +30,7 @@ from minigen.errors import ShapeError
 from minigen.extras._common import check_floating, is_int
 from minigen.extras.elementwise import clone
 from minigen.extras.indexing import Take
-from minigen.ops.elementwise import add, mul
+from minigen.ops.arithmetic import add, mul
 from minigen.ops.linalg import matmul
 from minigen.tensor import Tensor
 

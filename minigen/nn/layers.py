@@ -15,6 +15,7 @@ from minigen.creation import zeros
 from minigen.errors import ShapeError
 from minigen.nn import init
 from minigen.nn.module import Module, Parameter
+from minigen.ops import conv_geometry as geometry
 from minigen.ops.conv_geometry import pair
 from minigen.tensor import Tensor
 
@@ -102,35 +103,12 @@ class Conv2d(Module):
         init.default_reset_(self.weight, self.bias)  # (fan_in from weight.shape[1:], as torch)
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
+        geometry.check_layer_input(self, x)  # (a ShapeError in the layer's terms)
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def output_shape(self, height: int, width: int) -> tuple[int, int]:
         """(H_out, W_out) for an input of (height, width)."""
-        if self.transposed:
-            return ops.conv_transpose2d_output_size((height, width), self.kernel_size,
-                                                    self.stride, self.padding,
-                                                    self.output_padding, self.dilation)
-        if self.padding == "same":
-            return (height, width)
-        padding = 0 if self.padding == "valid" else self.padding
-        return ops.conv2d_output_size((height, width), self.kernel_size, self.stride, padding,
-                                      self.dilation)
-
-    def _check_input(self, x: Tensor) -> None:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            side = round((x.shape[-1] / self.in_channels) ** 0.5) if x.ndim == 2 else 0
-            hint = (": one image without a batch dimension? use x.unsqueeze(0)"
-                    if x.ndim == 3 and x.shape[0] == self.in_channels else
-                    f": reshape the flat rows first, x.reshape(-1, {self.in_channels}, {side}, "
-                    f"{side})" if x.ndim == 2 and self.in_channels * side**2 == x.shape[1]
-                    else "")
-            raise ShapeError(f"{type(self).__name__} expected input of shape "
-                             f"(N, {self.in_channels}, H, W), got {x.shape}{hint}")
-        if min(self.output_shape(*x.shape[2:])) < 1:
-            raise ShapeError(f"{type(self).__name__}: an input of {x.shape[2]}x{x.shape[3]} is "
-                             f"smaller than the kernel {self.kernel_size} (dilation "
-                             f"{self.dilation}) even with padding {self.padding}")
+        return geometry.layer_output_size(self, (height, width))
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -168,7 +146,7 @@ class ConvTranspose2d(Conv2d):
                              f"{self.dilation}")
 
     def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
-        self._check_input(x)
+        geometry.check_layer_input(self, x)
         output_padding = self.output_padding if output_size is None else \
             self.output_padding_for(x.shape[2:], output_size)
         return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,

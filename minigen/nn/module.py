@@ -1,21 +1,22 @@
 """Module and Parameter: how a model holds its weights.
 
-A :class:`Module` finds its parameters by walking its attributes: a :class:`Parameter`, a
-sub-module, or a list, tuple or dict of them, at any depth. There is no ``__setattr__`` magic:
-``self.fc1 = Linear(784, 512)`` is a plain attribute, and ``parameters()`` looks at
-``vars(self)`` when asked. Buffers (state saved but not trained, like BatchNorm's running
-statistics) are plain attributes too, named once with :meth:`Module.register_buffer`.
+A Module finds its parameters by walking its attributes: a Parameter, a sub-module, or a list,
+tuple or dict of them, at any depth. ``self.fc1 = Linear(784, 512)`` is a plain attribute, and
+``parameters()`` looks at ``vars(self)`` when asked. Buffers (state saved but not trained, as
+BatchNorm's running statistics) are plain attributes too, named with ``register_buffer``.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterator
 from typing import Any
 
 from minigen import backend
 from minigen.autograd import no_grad
-from minigen.errors import DTypeError, ShapeError
+from minigen.errors import DTypeError
+from minigen.nn import state
 from minigen.tensor import Tensor
 
 
@@ -133,11 +134,10 @@ class Module:
     def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
 
-    def _tensors(self, recurse: bool = True) -> Iterator[tuple[str, Tensor, bool]]:
+    def _tensors(self) -> Iterator[tuple[str, Tensor, bool]]:
         """(dotted name, tensor, is a parameter) for every parameter and buffer, module by
         module in PyTorch's order; a shared one under each of its names."""
-        for prefix, module in (self.named_modules(remove_duplicate=False) if recurse
-                               else [("", self)]):
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = prefix + "." if prefix else ""
             for name, member in module._members():
                 if isinstance(member, Parameter):
@@ -171,34 +171,16 @@ class Module:
         return {name: t.detach() for name, t, _ in self._tensors()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> dict:
-        """Copy values into this module's parameters and buffers, keeping their dtype and
-        device. With ``strict``, every key must match; shapes always must. All the problems
-        are named in one error. Returns ``{"missing_keys": ..., "unexpected_keys": ...}``."""
+        """Copy the values into this module's parameters and buffers (keeping their dtype and
+        device). A ShapeError names every mismatch: keys on one side only (with ``strict``),
+        shapes. Returns ``{"missing_keys": ..., "unexpected_keys": ...}``."""
         own = {name: t for name, t, _ in self._tensors()}
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        shapes = [f"{k}: saved {tuple(getattr(v, 'shape', ()))}, model {own[k].shape}"
-                  for k, v in state_dict.items()
-                  if k in own and tuple(getattr(v, "shape", ())) != own[k].shape]
-        problems = ([f"missing keys (in the model, not in the state dict): {', '.join(missing)}"]
-                    if strict and missing else [])
-        if strict and unexpected:
-            problems.append("unexpected keys (in the state dict, not in the model): "
-                            + ", ".join(unexpected))
-        if shapes:
-            problems.append("shapes that differ: " + "; ".join(shapes))
-        if problems:
-            raise ShapeError(f"load_state_dict into {type(self).__name__} failed (is this state "
-                             "dict from another architecture?):\n  " + "\n  ".join(problems))
+        report = state.check_state_dict(self, own, state_dict, strict)
         with no_grad():
             for name, target in own.items():
                 if name in state_dict:
-                    value = state_dict[name]
-                    array = backend.asarray(value.data if isinstance(value, Tensor) else value,
-                                            None, target.device)  # (moved to the device)
-                    target.data = backend.namespace(array).astype(
-                        array, target.device.dtype(target.dtype), copy=True)
-        return {"missing_keys": missing, "unexpected_keys": unexpected}
+                    target.data = state.copy_like(state_dict[name], target)
+        return report
 
     # ------------------------------------------------------------------ modes and moves
     def train(self, mode: bool = True) -> Module:
@@ -220,19 +202,14 @@ class Module:
         if dtype is not None and not backend.as_dtype(dtype).is_floating_point:
             raise DTypeError(f"Module.to() casts only to a floating dtype, got {dtype}")
         for t in {id(t): t for _, t, _ in self._tensors()}.values():
-            t.data = _moved(t.data, dev, dtype)
+            t.data = state.moved(t.data, dev, dtype)
             if t.grad is not None:
-                t.grad = Tensor._make(_moved(t.grad.data, dev, dtype))
+                t.grad = Tensor._make(state.moved(t.grad.data, dev, dtype))
         return self
 
-    def cpu(self) -> Module:
-        return self.to("cpu")
-
-    def float(self) -> Module:
-        return self.to(backend.float32)
-
-    def double(self) -> Module:
-        return self.to(backend.float64)
+    cpu = functools.partialmethod(to, "cpu")  # module.cpu() is module.to("cpu"), and so on
+    float = functools.partialmethod(to, backend.float32)
+    double = functools.partialmethod(to, backend.float64)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: None (the default), or fresh zero arrays."""
@@ -256,13 +233,3 @@ class Module:
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n" + "\n".join(lines) + "\n)"
 
-
-def _moved(array: Any, dev: Any, dtype: Any) -> Any:
-    """``array`` on ``dev`` (if given) and, if floating, of ``dtype`` (if given)."""
-    if dev is not None:
-        array = backend.to_device(array, dev)
-    if dtype is not None and backend.dtype_of(array).is_floating_point and \
-            backend.as_dtype(dtype) != backend.dtype_of(array):
-        array = backend.namespace(array).astype(array, backend.device_of(array).dtype(
-            backend.as_dtype(dtype)))
-    return array

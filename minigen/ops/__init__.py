@@ -1,20 +1,21 @@
 """The differentiable primitives of the core. Each op is one :class:`~minigen.autograd.Function`
 subclass (forward and backward together) and a lowercase function that users call, also as
-``minigen.X``: ``elementwise`` (+ - * / ** exp log sqrt abs), ``activations``, ``reductions``,
-``shape`` (reshape, indexing, moves between devices...), ``linalg``, ``conv``,
-``normalization`` and ``losses``."""
+``minigen.X``: ``arithmetic`` (+ - * / **), ``elementwise`` (exp, log, sqrt, abs),
+``activations``, ``reductions``, ``shape`` (reshape, indexing, moves between devices...),
+``linalg``, ``conv``, ``normalization`` and ``losses``."""
 
 import importlib
 from typing import Any
 
 from minigen.ops.activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from minigen.ops.arithmetic import add, div, mul, neg, pow, sub
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.conv_geometry import (
     conv2d_output_size,
     conv_transpose2d_output_padding,
     conv_transpose2d_output_size,
 )
-from minigen.ops.elementwise import abs, add, div, exp, log, mul, neg, pow, sqrt, sub
+from minigen.ops.elementwise import abs, exp, log, sqrt
 from minigen.ops.linalg import linear, matmul
 from minigen.ops.losses import binary_cross_entropy_with_logits, gaussian_kl, mse_loss
 from minigen.ops.normalization import batch_norm, dropout

@@ -159,3 +159,31 @@ def conv_transpose2d_arguments(input: Any, weight: Any, bias: Any, stride: Any, 
         raise ShapeError(f"conv_transpose2d: input {input.shape} with weight {weight.shape}, "
                          f"stride {s}, padding {p}, dilation {d} gives an empty output {size}")
     return s, p, op, d
+
+
+def layer_output_size(layer: Any, size: Pair) -> Pair:
+    """(H_out, W_out) of a Conv2d or ConvTranspose2d layer for an input of ``size``."""
+    if layer.transposed:
+        return conv_transpose2d_output_size(size, layer.kernel_size, layer.stride,
+                                            layer.padding, layer.output_padding, layer.dilation)
+    if layer.padding == "same":
+        return size
+    padding = 0 if layer.padding == "valid" else layer.padding
+    return conv2d_output_size(size, layer.kernel_size, layer.stride, padding, layer.dilation)
+
+
+def check_layer_input(layer: Any, x: Any) -> None:
+    """A ShapeError in the layer's terms unless ``x`` is (N, in_channels, H, W) and large
+    enough for the kernel, with a hint for the usual mistakes."""
+    name, c = type(layer).__name__, layer.in_channels
+    if x.ndim != 4 or x.shape[1] != c:
+        side = round((x.shape[-1] / c) ** 0.5) if x.ndim == 2 else 0
+        hint = (": one image without a batch dimension? use x.unsqueeze(0)"
+                if x.ndim == 3 and x.shape[0] == c else
+                f": reshape the flat rows first, x.reshape(-1, {c}, {side}, {side})"
+                if x.ndim == 2 and c * side**2 == x.shape[1] else "")
+        raise ShapeError(f"{name} expected input of shape (N, {c}, H, W), got {x.shape}{hint}")
+    if min(layer_output_size(layer, x.shape[2:])) < 1:
+        raise ShapeError(f"{name}: an input of {x.shape[2]}x{x.shape[3]} is smaller than the "
+                         f"kernel {layer.kernel_size} (dilation {layer.dilation}) even with "
+                         f"padding {layer.padding}")

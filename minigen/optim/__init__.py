@@ -1,6 +1,6 @@
-"""``minigen.optim``: the Optimizer base class, SGD, Adam and AdamW, with PyTorch's names and
-arguments. (RMSprop, Adagrad, Adadelta, ``lr_scheduler`` and ``swa_utils`` are found here
-too, in minigen.extras.)
+"""``minigen.optim``: the Optimizer base class, SGD and Adam, with PyTorch's names and
+arguments. (AdamW, RMSprop, Adagrad, Adadelta, ``lr_scheduler`` and ``swa_utils`` are found
+here too, in minigen.extras.)
 
 >>> model = minigen.nn.Linear(3, 1)
 >>> opt = minigen.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -11,11 +11,11 @@ too, in minigen.extras.)
 import importlib
 from typing import Any
 
-from minigen.optim.adam import Adam, AdamW
+from minigen.optim.adam import Adam
 from minigen.optim.optimizer import Optimizer
 from minigen.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer"]
 
 
 def __getattr__(name: str) -> Any:

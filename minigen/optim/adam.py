@@ -1,4 +1,4 @@
-"""Adam (Kingma & Ba, 2015), with PyTorch's bias correction, and AdamW."""
+"""Adam (Kingma & Ba, 2015), with PyTorch's bias correction."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Adam(Optimizer):
     divides by the largest second moment so far (Reddi et al., 2018).
     """
 
-    decoupled = False  # (AdamW: True)
+    decoupled = False  # (AdamW, an extra, subclasses Adam with True)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -56,14 +56,3 @@ class Adam(Optimizer):
         # p = p - lr * m_hat / (sqrt(v_hat) + eps)
         p.data -= (lr * m_hat_scale) * m / (xp.sqrt(v_hat_scale * v) + eps)
 
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): before the Adam step,
-    ``p = p * (1 - lr * weight_decay)``, instead of adding the decay to the gradient."""
-
-    decoupled = True
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
