@@ -8,8 +8,9 @@ The core: ``autograd`` (Function, the backward pass), ``tensor`` (Tensor), ``cre
 is in ``minigen.extras``, found here on first use (the ``__getattr__`` at the end).
 """
 
-import importlib
 from typing import Any
+
+from minigen import lazy
 
 from minigen import backend
 from minigen.autograd import Context, Function, enable_grad, is_grad_enabled, no_grad
@@ -63,10 +64,4 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: Python calls a module's __getattr__ only for a name the module lacks. The
-    # everyday PyTorch API beyond the report's models lives in minigen.extras, imported here
-    # on first use: `import minigen` loads the core alone. (minigen.ops, minigen.functional,
-    # minigen.nn and minigen.optim end the same way; Tensor.__getattr__ finds its methods.)
-    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("minigen.extras").lookup(__name__, name)
+    return lazy.find(__name__, name)  # a submodule, or an extra: see minigen/lazy.py

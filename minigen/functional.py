@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from minigen import lazy
 from minigen.creation import randn
 from minigen.ops.activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minigen.ops.conv import conv2d, conv_transpose2d
@@ -39,7 +39,4 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
-    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("minigen.extras").lookup(__name__, name)
+    return lazy.find(__name__, name)  # a submodule, or an extra: see minigen/lazy.py

@@ -17,7 +17,6 @@ import minigen
 from minigen import backend, viz
 from minigen.data import MNIST, DataLoader, FashionMNIST
 from minigen.models import VAE, dcgan, gan
-from minigen.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from minigen.train import train_gan, train_vae
 
 # Default settings: about 20 minutes for everything on a 2-core CPU with the bundled sample.
@@ -128,8 +127,9 @@ def train_model(name: str, *, epochs: int | None = None, batch_size: int | None 
         real_label = preset.get("real_label", 1.0) if real_label is None else real_label
         ema = None
         if options.get("ema") is not None:  # sample (and score) an EMA of G's weights
-            ema = AveragedModel(models["generator"], use_buffers=True,
-                                multi_avg_fn=get_ema_multi_avg_fn(options["ema"]))
+            swa = minigen.optim.swa_utils  # (an extra, loaded only for --ema)
+            ema = swa.AveragedModel(models["generator"], use_buffers=True,
+                                    multi_avg_fn=swa.get_ema_multi_avg_fn(options["ema"]))
         history = train_gan(models["generator"], models["discriminator"], loader,
                             k=options.get("k", 1), saturating=options.get("saturating", False),
                             real_label=real_label, generator_ema=ema, **common)

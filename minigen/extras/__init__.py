@@ -7,10 +7,10 @@ containers, more optimizers, learning-rate schedules, averaged weights...) lives
 found where PyTorch has it: ``minigen.flip``, ``F.gelu``, ``nn.LayerNorm``,
 ``optim.lr_scheduler``, ``x.topk(2)``.
 
-Nothing here is imported by ``import minigen``. Each namespace of the core ends with a module
-``__getattr__`` (PEP 562), which Python calls only for a name the module lacks; it imports
-this package and asks :func:`lookup`. ``Tensor.__getattr__`` does the same for methods. The
-core never imports this package otherwise: training the report's models does not load it.
+Nothing here is imported by ``import minigen``: each namespace of the core ends with a module
+``__getattr__`` (PEP 562) that asks :func:`lookup` for a name it lacks (see minigen/lazy.py);
+``Tensor.__getattr__`` and ``Module.__getattr__`` do the same for methods. The core never
+imports this package otherwise: training the report's models does not load it.
 
 This module's own names are the extras of ``minigen`` and ``minigen.ops``; those of
 ``minigen.functional``, ``minigen.nn`` and ``minigen.optim`` are in :mod:`.functional`,
@@ -106,15 +106,12 @@ def lookup(namespace: str, name: str) -> Any:
     ...), or the AttributeError Python would have raised for that module."""
     import importlib
 
-    if namespace == "minigen" and name in _SUBMODULES:  # PyTorch's paths (torch.cuda...)
-        return importlib.import_module(f"minigen.{name}")
     module = importlib.import_module(_HOMES.get(namespace, __name__))
     if name in getattr(module, "__all__", ()):
         return getattr(module, name)
     raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
 
 
-_SUBMODULES = ("accelerator", "cuda", "utils")  # (minigen/cuda.py...: shims of torch's paths)
 _HOMES = {"minigen.functional": "minigen.extras.functional",
           "minigen.nn.functional": "minigen.extras.functional",
           "minigen.nn": "minigen.extras.nn", "minigen.optim": "minigen.extras.optim"}

@@ -8,9 +8,9 @@ ModuleDict..., are found here too, in minigen.extras.)
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-import importlib
 from typing import Any
 
+from minigen import lazy
 from minigen.nn import functional, init
 from minigen.nn.activation import Flatten, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, Unflatten
 from minigen.nn.containers import ModuleList, Sequential
@@ -27,7 +27,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
-    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("minigen.extras").lookup(__name__, name)
+    return lazy.find(__name__, name)  # a submodule, or an extra: see minigen/lazy.py

@@ -4,9 +4,9 @@ subclass (forward and backward together) and a lowercase function that users cal
 ``activations``, ``reductions``, ``shape`` (reshape, indexing, moves between devices...),
 ``linalg``, ``conv``, ``normalization`` and ``losses``."""
 
-import importlib
 from typing import Any
 
+from minigen import lazy
 from minigen.ops.activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minigen.ops.arithmetic import add, div, mul, neg, pow, sub
 from minigen.ops.conv import conv2d, conv_transpose2d
@@ -48,7 +48,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
-    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("minigen.extras").lookup(__name__, name)
+    return lazy.find(__name__, name)  # a submodule, or an extra: see minigen/lazy.py

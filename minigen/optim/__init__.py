@@ -8,9 +8,9 @@ here too, in minigen.extras.)
 >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 
-import importlib
 from typing import Any
 
+from minigen import lazy
 from minigen.optim.adam import Adam
 from minigen.optim.optimizer import Optimizer
 from minigen.optim.sgd import SGD
@@ -19,7 +19,4 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562, as in minigen/__init__.py: the extras are found in minigen.extras on first use.
-    if name.startswith("_"):  # private, or Python asking (__path__...): not an extra
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("minigen.extras").lookup(__name__, name)
+    return lazy.find(__name__, name)  # a submodule, or an extra: see minigen/lazy.py
