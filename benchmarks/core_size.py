@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import io
 import json
 import subprocess
@@ -28,16 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_ENGINE = ("data", "models", "train", "io", "viz", "testing", "gradcheck", "metrics")
 BUDGET = 3500  # the tiny-engine issue's bound on the core's lines of code
 
-# The files lessons/00_read_the_engine.py walks through, in reading order.
-READING_PATH = [
-    "minigen/autograd.py",
-    "minigen/tensor.py",
-    "minigen/ops/arithmetic.py",
-    "minigen/ops/conv.py",
-    "minigen/nn/module.py",
-    "minigen/nn/layers.py",
-    "minigen/optim/adam.py",
-]
+
+
+def reading_path() -> list[str]:
+    """The files of lessons/00_read_the_engine.py's tour, in reading order (its READING_PATH)."""
+    spec = importlib.util.spec_from_file_location("lesson00", ROOT / "lessons" /
+                                                  "00_read_the_engine.py")
+    lesson = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lesson)
+    return ["minigen/" + name for name, _ in lesson.READING_PATH]
+
+
 READING_BUDGET = 1400  # lines with prose
 
 # One training step of each model, as the lessons write it (run in a subprocess).
@@ -105,7 +107,7 @@ def measure() -> dict:
         core[name] = {"file": str(path.relative_to(ROOT)), "code": code_lines(path),
                       "lines": len(path.read_text().splitlines())}
     reading = {}
-    for rel in READING_PATH:
+    for rel in reading_path():
         path = ROOT / rel
         reading[rel] = len(path.read_text().splitlines()) if path.exists() else None
     return {"core_code_lines": sum(m["code"] for m in core.values()),

@@ -26,10 +26,14 @@ anomaly_enabled = False  # True inside `with detect_anomaly():`: every value is 
 # ------------------------------------------------------------------ Function and Context
 class Context:
     """What one application of an op remembers for its backward: the arrays it saved
-    (``save_for_backward``; freed after the backward pass), any small facts set as
-    attributes (``ctx.axis = 1``), and ``needs_input_grad[i]``, so backward can skip work."""
+    (``save_for_backward``; freed after the backward pass) and small facts set as attributes
+    (``ctx.axis = 1``). Once ``apply`` links it into the graph, also ``fn`` (the op's class),
+    ``parents`` (each input's own Context, or the input itself if it is a leaf, or None if it
+    needs no gradient), ``input_shapes`` and ``needs_input_grad`` (so backward can skip work).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name  # the op's class name, for grad_fn and error messages
         self.saved: tuple[Any, ...] | None = ()
         self._hooks: dict[int, Any] = {}  # gradient hooks of the op's output (register_hook)
         self.retained: Any = None  # a weak reference to the output, after retain_grad()
@@ -71,8 +75,7 @@ class Function:
             raise DTypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         for t in tensors[1:]:
             _check_compatible(cls.__name__, tensors[0], t)
-        ctx = Context()
-        ctx.name = cls.__name__
+        ctx = Context(cls.__name__)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         with backend.quiet_floating_point():  # inf and NaN are values, not warnings
             out = backend.as_array(cls.forward(ctx, *arrays, **kwargs))
@@ -205,8 +208,6 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], op: str) -> Any:
 
 
 # ------------------------------------------------------------------ the switches
-
-
 def is_grad_enabled() -> bool:
     return grad_enabled
 

@@ -305,8 +305,9 @@ for _name in METHODS:
 
 
 def _operator(op: str, reflected: bool = False, in_place: bool = False) -> Any:
-    """The method of a binary operator: ``x % y`` is ``ops.remainder(x, y)``, ``2 % x``
-    (reflected) ``ops.remainder(2, x)``, and ``x %= y`` (in place) ``x._update(x % y)``."""
+    """The method of a binary operator: ``x + y`` is ``ops.add(x, y)``, ``2 + x`` (reflected:
+    Python asks the right operand) ``ops.add(2, x)``, ``x += y`` (in place) ``x._update(x + y)``.
+    """
     def method(self: Tensor, other: Any) -> Tensor:
         result = getattr(ops, op)(*((other, self) if reflected else (self, other)))
         return self._update(result) if in_place else result

@@ -29,6 +29,23 @@ def run_lesson(stem_prefix: str, out: Path, *extra: str):
     return load_lesson(stem_prefix).main(["--quick", "--out", str(out), *extra])
 
 
+@pytest.mark.lesson00
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_lesson00_read_the_engine(tmp_path: Path, device: str) -> None:
+    result = run_lesson("00", tmp_path, "--device", device)
+    assert sum(lines for _, lines in result["reading_path"]) <= 1400
+    assert result["graph"]["order"] == ["Sum", "Tanh", "MatMul", "leaf", "leaf"]
+    assert result["graph"]["by_hand"] == result["graph"]["engine"]
+    assert result["tensor"]["y.grad_fn"] == "Add" and result["tensor"]["parent"] == "Mul"
+    assert result["op"]["grad_a"] == [5.0, 7.0] and result["op"]["gradcheck"]
+    assert result["conv"]["columns"] == (9, 32) and result["conv"]["product vs op"] < 1e-5
+    lhs, rhs = result["conv"]["adjoint"]
+    assert lhs == pytest.approx(rhs, rel=1e-5)
+    assert result["module"]["parameters"] == ["fc.weight", "fc.bias", "heads.0.weight",
+                                              "heads.0.bias", "heads.1.weight", "heads.1.bias"]
+    assert result["layer"] < 1e-6 and result["adam"] < 1e-6
+
+
 @pytest.mark.lesson01
 def test_lesson01_autograd(tmp_path: Path) -> None:
     result = run_lesson("01", tmp_path)
