@@ -161,6 +161,11 @@ def test_conv_transpose_output_size() -> None:
     with pytest.raises(ShapeError, match="9..9 with output_padding 0..0"):
         dilated(minigen.zeros(1, 1, 3, 3), output_size=(10, 10))
     assert nn.Conv2d(1, 64, 4, 2, 1).output_shape(28, 28) == (14, 14)
+    # output_size decides the size: with output_padding 0 this layer would make an empty
+    # output (H: (2 - 1) * 4 - 2 * 3 + 1 = -1), with (3, 1) it makes (2, 4), as in PyTorch
+    # (found by benchmarks/against_torch.py: a layer check refused it)
+    wide = nn.ConvTranspose2d(4, 3, (1, 3), stride=(4, 2), padding=3)
+    assert wide(minigen.randn(2, 4, 2, 4), output_size=(2, 4)).shape == (2, 3, 2, 4)
 
 
 # ----------------------------------------------------------------------------- batch norm

@@ -183,7 +183,7 @@ def check_layer_input(layer: Any, x: Any) -> None:
                 f": reshape the flat rows first, x.reshape(-1, {c}, {side}, {side})"
                 if x.ndim == 2 and c * side**2 == x.shape[1] else "")
         raise ShapeError(f"{name} expected input of shape (N, {c}, H, W), got {x.shape}{hint}")
-    if min(layer_output_size(layer, x.shape[2:])) < 1:
+    if not layer.transposed and min(layer_output_size(layer, x.shape[2:])) < 1:
         raise ShapeError(f"{name}: an input of {x.shape[2]}x{x.shape[3]} is smaller than the "
                          f"kernel {layer.kernel_size} (dilation {layer.dilation}) even with "
                          f"padding {layer.padding}")
