@@ -55,7 +55,7 @@ Deliberate differences, checked as such (not failures):
   minigen raises, PyTorch returns NaN. A mean needs a label; the checks keep one.
 * Learning-rate schedules are computed in closed form from each group's ``initial_lr``;
   PyTorch's recursive forms agree to rounding unless the lr is changed by hand in between.
-* ``x[key] = v`` gives ``x`` a new array (see ``minigen.ops.assignment``): a slice taken
+* ``x[key] = v`` gives ``x`` a new array (see ``minigen.extras.assignment``): a slice taken
   before keeps the old values, and a graph that saved ``x`` stays valid (PyTorch raises at
   its backward). An index that picks an element twice is refused (PyTorch: undefined).
 * ``empty`` gives zeros (PyTorch: uninitialised values), ``inference_mode`` is ``no_grad``

@@ -1,4 +1,4 @@
-"""Hooks (minigen.hooks): gradient hooks on tensors, forward hooks on modules, and handles
+"""Hooks (Tensor.register_hook; the forward hooks of extras.module_methods), and handles
 that remove them."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Property tests of assignment, ``x[key] = value`` (minigen.ops.assignment): every key that
+"""Property tests of assignment, ``x[key] = value`` (minigen.extras.assignment): every key that
 indexing takes, values that broadcast, the gradient to both the old tensor and the value,
 and the rules: a new array (graphs made before stay valid), no assignment into a leaf that
 requires grad, no silent casts, no element written twice. Then the in-place methods
-(``x += y``, ``x.add_(y)``...: minigen.tensor_inplace), which follow the same rules."""
+(``x += y``, ``x.add_(y)``...: Tensor._update, extras.tensor_methods), by the same rules."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Picking parts of a tensor, as PyTorch's: ``split``, ``chunk``, ``unbind``, ``gather`` and
-``masked_fill``. Each is composed of indexing (:mod:`~minigen.ops.indexing`) or ``where``, so
+``masked_fill``. Each is composed of indexing (:mod:`~minigen.extras.indexing`) or ``where``, so
 its gradient comes with them: no new backward to get wrong."""
 
 from __future__ import annotations

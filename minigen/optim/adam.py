@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,7 +53,11 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
         # Both moments start at 0, biased towards it: m_hat = m / (1 - beta1^t), likewise v.
-        m_hat_scale, v_hat_scale = 1.0 / (1.0 - beta1**t), 1.0 / (1.0 - beta2**t)
-        # p = p - lr * m_hat / (sqrt(v_hat) + eps)
-        p.data -= (lr * m_hat_scale) * m / (xp.sqrt(v_hat_scale * v) + eps)
+        # The step, p = p - lr * m_hat / (sqrt(v_hat) + eps), on arrays made once:
+        denom = xp.sqrt(v)
+        denom /= math.sqrt(1.0 - beta2**t)  # sqrt(v_hat)
+        denom += eps
+        step = m * (lr / (1.0 - beta1**t))  # lr * m_hat
+        step /= denom
+        p.data -= step
 
