@@ -152,7 +152,12 @@ def _row_case(data, device, dtype):
     dim = data.draw(st.integers(-x.ndim, x.ndim - 1), label="dim")
     top = np.max(h, axis=dim, keepdims=True)
     shifted = h - top  # exact in float64 for the float32 values; to 1 ulp for float64 ones
-    log_sum = np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    # log(sum) = log1p(the rest): the sum of every exp but one maximum's, which is 1 (the
+    # plain log(sum) would round at 1, an ulp of 1 off for float64 inputs)
+    first_max = np.arange(h.shape[dim]).reshape((-1,) + (1,) * (h.ndim - 1 - dim % h.ndim)) \
+        == np.argmax(h, axis=dim, keepdims=True)
+    rest = np.sum(np.where(first_max, 0.0, np.exp(shifted)), axis=dim, keepdims=True)
+    log_sum = np.log1p(rest)
     s = np.exp(shifted - log_sum)
     n = h.shape[dim]
     # the condition of softmax_i: sum_j |d log s_i / d x_j| |x_j| = |x_i| (1 - s_i) + ...
@@ -167,23 +172,14 @@ def test_logsumexp_tails(device, dtype, data):
     x, h, dim, top, log_sum, s, condition = _row_case(data, device, dtype)
     got, v = run(lambda t: minigen.logsumexp(t, dim, keepdim=True), [x], data)
     want = top + log_sum
-    # its condition, |sum_j s_j x_j|-ish, plus what log(sum) costs the forward: the sum is
-    # 1 + (the rest), rounded at 1, so log(sum) is off by an ulp of 1 (xfail test below)
+    # its condition, |sum_j s_j x_j|-ish (the forward is max + log1p(the rest): no ulp of 1
+    # lost, see test_logsumexp_value_near_zero)
     size = np.abs(top) + np.abs(log_sum) + np.sum(s * np.abs(h), axis=dim, keepdims=True)
-    close(got, want, size + 1, dtype, "values")
-    # d/dx = v softmax(x), within its condition, plus what rounding the max costs this
-    # backward: it takes exp(x - logsumexp), with logsumexp rounded at |max| (see the xfail
-    # test below; a backward from exp(x - max) / sum would not need the |max| term)
-    rounding_of_out = np.abs(top) + np.abs(log_sum)
-    close(host(x.grad), v * s, v * s * (condition + rounding_of_out), dtype, "gradients")
+    close(got, want, size, dtype, "values")
+    # d/dx = v softmax(x), within its condition (the backward takes exp(x - max) / sum)
+    close(host(x.grad), v * s, v * s * condition, dtype, "gradients")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "minigen bug: LogSumExp.backward computes softmax as exp(x - out), out = logsumexp(x) "
-    "rounded at |out|: at x = [1000, 990] the gradient's first element is 0.99993902 "
-    "instead of 0.99995460 in float32 (131 eps; softmax's condition there, 2.1, allows 17) "
-    "and 0.9999546021312541 instead of ...2976 in float64 (197 eps); fix: "
-    "exp(x - max) / sum(exp(x - max)), then drop rounding_of_out above"))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_logsumexp_gradient_to_its_condition(device, dtype):
     h = np.array([1000.0, 990.0])
@@ -194,12 +190,6 @@ def test_logsumexp_gradient_to_its_condition(device, dtype):
     close(host(x.grad), s, s * condition, dtype, "logsumexp gradients")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "minigen bug: LogSumExp.forward takes log(sum(exp(x - max))) + max, and the sum, "
-    "1 + sum of the others, rounds at 1: logsumexp([0, -10]) in float32 is 4.5417718e-05 "
-    "instead of 4.5398899e-05 (4e-4 relative, 3500 eps; softplus(-10), the same number, is "
-    "exact in minigen); fix: max + log1p(sum of exp(x - max) over the non-maximal x), then "
-    "drop the + 1 above"))
 @pytest.mark.parametrize("dtype", ["float32"])
 def test_logsumexp_value_near_zero(device, dtype):
     h = np.array([0.0, -10.0])

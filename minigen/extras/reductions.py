@@ -79,21 +79,31 @@ class Std(Function):
 
 
 class LogSumExp(Function):
+    """log(sum(exp(a))) = m + log(sum(exp(a - m))), m the largest value (so exp cannot
+    overflow). The sum is 1 (for m itself) plus the rest, so it is taken as
+    m + log1p(rest): log of a rounded 1 + rest would lose a small rest. The gradient is
+    softmax(a) = exp(a - m) / sum(exp(a - m)), from the same shifted values."""
+
     @staticmethod
     def forward(ctx: Context, a: Array, axes: tuple[int, ...], keepdim: bool) -> Array:
         xp = backend.namespace(a)
         top = xp.max(a, axis=axes, keepdims=True)
         top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))  # all -inf rows stay -inf
-        out = xp.log(xp.sum(xp.exp(a - top), axis=axes, keepdims=True)) + top
-        ctx.save_for_backward(a, out)
+        e = xp.exp(a - top)
+        is_top = xp.astype(a == top, e.dtype)
+        # the rest: the exp of every value but one of the maxima (each of which gives 1)
+        rest = xp.sum(e - is_top, axis=axes, keepdims=True) + (
+            xp.sum(is_top, axis=axes, keepdims=True) - 1.0)
+        out = xp.log1p(rest) + top
+        ctx.save_for_backward(e, rest)
         ctx.reduced = out.shape
         return out if keepdim else xp.reshape(out, _drop(a.shape, axes))
 
     @staticmethod
     def backward(ctx: Context, grad_out: Array) -> Array:
-        a, out = ctx.saved_arrays
-        xp = backend.namespace(a)
-        return xp.reshape(grad_out, ctx.reduced) * xp.exp(a - out)  # softmax(a)
+        e, rest = ctx.saved_arrays
+        xp = backend.namespace(e)
+        return xp.reshape(grad_out, ctx.reduced) * (e / (1.0 + rest))  # softmax(a)
 
 
 @numpy_names
