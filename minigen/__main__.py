@@ -7,6 +7,8 @@
     python -m minigen report --out report           # all three models, figures, report.md
     python -m minigen report --out /tmp/r --quick   # a smoke run of under a minute
     python -m minigen evaluate runs/gan             # score a run's checkpoints
+    python -m minigen exercises start ws            # practise: a workspace of exercises
+    python -m minigen exercises check 2 --workspace ws
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("evaluate", add_help=False,
                         help="score a run's checkpoints: Fréchet classifier distance, classifier "
                              "score, class histogram, VAE likelihood bounds (evaluate -h)")
+    commands.add_parser("exercises", add_help=False,
+                        help="practise: write the core's marked bodies in a workspace and check "
+                             "them with its property tests (exercises -h)")
     report = commands.add_parser("report", help="train all three models, write every figure "
                                                 "and report.md")
     report.add_argument("--out", default="report", help="folder for the page and figures")
@@ -178,12 +183,30 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _exercises(argv: list[str]) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("minigen.exercises") is None:  # a workspace's copy
+        import minigen
+
+        print(f"error: this minigen ({Path(minigen.__file__).parent}) is a student workspace's "
+              "copy, which holds no exercises: run the command without the workspace on "
+              "PYTHONPATH, e.g. env -u PYTHONPATH python -m minigen exercises ...",
+              file=sys.stderr)
+        return 2
+    from minigen.exercises.cli import main as exercises_main
+
+    return exercises_main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["evaluate"]:  # scoring lives in minigen.metrics, with its own options
         from minigen.metrics.__main__ import main as metrics_main
 
         return metrics_main(argv)
+    if argv[:1] == ["exercises"]:  # the exercises have their own command line
+        return _exercises(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "train":
         args.out = args.out or f"runs/{args.model}"

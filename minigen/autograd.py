@@ -162,8 +162,10 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False,
                     g = _unbroadcast(g, shape, ctx.name)
                 if anomaly_enabled:
                     importlib.import_module("minigen.extras.anomaly").check_gradient(ctx, g)
+                # exercise 1: backward(), the sum of the gradients that reach a node
                 # A node used by several ops gets the SUM of their gradients (chain rule).
                 grads[id(parent)] = g if id(parent) not in grads else grads[id(parent)] + g
+                # end exercise 1
             if not retain_graph:
                 ctx.saved = None  # free the saved arrays as soon as they are used
 
@@ -171,12 +173,15 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False,
 def _accumulate(tensor: Tensor, grad: Any) -> None:
     """``tensor.grad += grad``: gradients add up over backward calls until zero_grad()."""
     grad = backend.in_layout(grad, backend.batch_last(tensor.data))  # (as in backward)
+    # exercise 1: _accumulate, leaf.grad summed over backward() calls
     tensor.grad = Tensor._make(grad if tensor.grad is None else tensor.grad.data + grad)
+    # end exercise 1
 
 
 def _topological_order(root: Any) -> list[Any]:
     """The contexts and leaves that ``root`` depends on, each before everything it depends
     on: a depth-first search with an explicit stack (a deep graph cannot overflow Python's)."""
+    # exercise 1: _topological_order, with an explicit stack
     order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, children_done = stack.pop()
@@ -188,11 +193,13 @@ def _topological_order(root: Any) -> list[Any]:
             parents = () if isinstance(node, Tensor) else node.parents
             stack.extend((p, False) for p in parents if p is not None)
     return order[::-1]
+    # end exercise 1
 
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...], op: str) -> Any:
     """Sum ``grad`` down to ``shape``. Broadcasting copied the input along new leading axes
     and along its axes of size 1, so its gradient sums over exactly those axes."""
+    # exercise 3: _unbroadcast, a gradient summed down to its input's shape
     xp = backend.namespace(grad)
     extra = grad.ndim - len(shape)
     if extra > 0:
@@ -205,6 +212,7 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], op: str) -> Any:
                          f"{tuple(grad.shape)} for an input of shape {shape} (a bug in "
                          f"{op}.backward)")
     return grad
+    # end exercise 3
 
 
 # ------------------------------------------------------------------ the switches

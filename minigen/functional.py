@@ -34,8 +34,10 @@ __all__ = [
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     """A sample z = mu + exp(0.5 * logvar) * eps, eps ~ N(0, I), differentiable in mu and
     logvar (the reparameterisation trick). Noise comes from the seeded generator."""
+    # exercise 12: reparameterize, z = mu + sigma * eps
     eps = randn(*mu.shape, dtype=mu.dtype, device=mu.device)
     return mu + (logvar * 0.5).exp() * eps
+    # end exercise 12
 
 
 def __getattr__(name: str) -> Any:

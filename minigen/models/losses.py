@@ -78,8 +78,10 @@ def full_covariance_terms(out: VAEOutput) -> tuple[Tensor, Tensor]:
     The report's Figure 11 writes log sigma_i INSIDE the 1/2 (...): that halves the Jacobian
     term, a slip. The prior term is log p(z) = -sum_i (z_i^2 + log 2 pi) / 2.
     """
+    # exercise 13: full_covariance_terms, log q(z|x) and log p(z)
     half_log_2pi = 0.5 * math.log(2 * math.pi)
     log_sigma = out.logvar * 0.5
     log_qz = -(out.eps * out.eps * 0.5 + half_log_2pi + log_sigma).sum(dim=-1)
     log_pz = -(out.z * out.z * 0.5 + half_log_2pi).sum(dim=-1)
     return log_qz, log_pz
+    # end exercise 13

@@ -104,9 +104,11 @@ class VAE(nn.Module):
             z = mu + sigma * eps  # the reparameterisation trick
             return VAEOutput(self.decode(z), mu, logvar, z, eps)
         d = self.latent_dim
+        # exercise 13: L = L_mask * L' + diag(sigma), and z = L eps + mu
         # L = L_mask (.) L' + diag(sigma): (N, d, d), lower triangular, diagonal sigma > 0
         L = L_prime * strictly_lower_mask(d, mu) + sigma.unsqueeze(-1) * identity(d, mu)
         z = (L * eps.unsqueeze(1)).sum(dim=-1) + mu  # z_i = sum_j L_ij eps_j + mu_i
+        # end exercise 13
         return VAEOutput(self.decode(z), mu, logvar, z, eps, L)
 
     def reconstruct(self, x: Tensor) -> Tensor:

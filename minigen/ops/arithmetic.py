@@ -46,10 +46,12 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any]:
+        # exercise 2: Mul.backward, the product rule
         a, b = ctx.saved_arrays
         grad_a = grad_out * b if ctx.needs_input_grad[0] else None  # d(ab)/da = b
         grad_b = grad_out * a if ctx.needs_input_grad[1] else None  # d(ab)/db = a
         return grad_a, grad_b
+        # end exercise 2
 
 
 class Div(Function):
@@ -60,10 +62,12 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any]:
+        # exercise 2: Div.backward, the quotient rule
         a, b = ctx.saved_arrays
         grad_a = grad_out / b if ctx.needs_input_grad[0] else None  # d(a/b)/da = 1/b
         grad_b = -grad_out * a / (b * b) if ctx.needs_input_grad[1] else None  # -a/b^2
         return grad_a, grad_b
+        # end exercise 2
 
 
 class Neg(Function):

@@ -88,6 +88,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 dilation: tuple) -> Any:
+        # exercise 6: Conv2d.forward, by im2col and one matrix product
         xp = backend.namespace(x)
         kernel, c_out = tuple(weight.shape[2:]), weight.shape[0]
         grid = geometry.conv2d_output_size(x.shape[2:], kernel, stride, padding, dilation)
@@ -101,9 +102,11 @@ class Conv2d(Function):
         ctx.geometry = (kernel, stride, dilation, grid)
         ctx.padding = padding
         return _image(out, x.shape[0], grid)
+        # end exercise 6
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any, Any]:
+        # exercise 6: Conv2d.backward, with col2im and im2col
         xpad, weight = ctx.saved_arrays
         xp = backend.namespace(grad_out)
         w2 = xp.reshape(weight, (weight.shape[0], -1))  # (C_out, C_in*kH*kW)
@@ -118,12 +121,14 @@ class Conv2d(Function):
         if ctx.needs_input_grad[2]:  # the bias is added at every pixel of every image
             grad_b = xp.sum(g, axis=1)
         return grad_x, grad_w, grad_b
+        # end exercise 6
 
 
 class ConvTranspose2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 output_padding: tuple, dilation: tuple) -> Any:
+        # exercise 7: ConvTranspose2d.forward, conv2d's input-gradient
         xp = backend.namespace(x)
         n, c_out, kernel = x.shape[0], weight.shape[1], tuple(weight.shape[2:])
         grid = tuple(x.shape[2:])  # the input plays the part of conv2d's output grid
@@ -140,9 +145,11 @@ class ConvTranspose2d(Function):
         ctx.geometry = (kernel, stride, dilation, grid)
         ctx.padding = padding
         return _batch_first(ypad, padding)
+        # end exercise 7
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any, Any]:
+        # exercise 7: ConvTranspose2d.backward, conv2d's forward
         x2, weight = ctx.saved_arrays
         xp = backend.namespace(grad_out)
         w2 = xp.reshape(weight, (weight.shape[0], -1))  # (C_in, C_out*kH*kW)
@@ -156,6 +163,7 @@ class ConvTranspose2d(Function):
         if ctx.needs_input_grad[2]:
             grad_b = xp.sum(grad_out, axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
+        # end exercise 7
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

@@ -21,8 +21,10 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> Any:
+        # exercise 4: Exp.backward
         (out,) = ctx.saved_arrays
         return grad_out * out  # d/dx e^x = e^x
+        # end exercise 4
 
 
 class Log(Function):
@@ -33,8 +35,10 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> Any:
+        # exercise 4: Log.backward
         (a,) = ctx.saved_arrays
         return grad_out / a  # d/dx log(x) = 1/x
+        # end exercise 4
 
 
 class Sqrt(Function):

@@ -21,6 +21,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any]:
+        # exercise 5: MatMul.backward, batched and with vectors
         a, b = ctx.saved_arrays
         xp = backend.namespace(a)
         # A vector is a matrix here: a (n,) on the left is (1, n), b (n,) on the right (n, 1).
@@ -34,6 +35,7 @@ class MatMul(Function):
         if ctx.needs_input_grad[1]:  # dL/dB = A^T dL/dC
             grad_b = _as_operand(xp.matmul(xp.matrix_transpose(a2), g), b)
         return grad_a, grad_b
+        # end exercise 5
 
 
 def _as_operand(grad: Any, operand: Any) -> Any:
@@ -58,6 +60,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any, Any]:
+        # exercise 5: Linear.backward, three gradients
         x, weight = ctx.saved_arrays
         xp = backend.namespace(x)
         rows = math.prod(grad_out.shape[:-1])  # the batch, all leading dimensions in one
@@ -70,6 +73,7 @@ class Linear(Function):
         if ctx.needs_input_grad[2]:  # the bias is added to every row: dL/db = sum of dL/dy
             grad_b = xp.sum(g, axis=0)
         return grad_x, grad_w, grad_b
+        # end exercise 5
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -57,6 +57,7 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_out: Any) -> tuple[Any, Any, Any]:
+        # exercise 11: BatchNorm.backward, the three-term formula
         centred, inv_std, scale = ctx.saved_arrays  # x_hat = centred * inv_std
         xp, ndim, m = backend.namespace(grad_out), grad_out.ndim, ctx.count
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -72,6 +73,7 @@ class BatchNorm(Function):
                 grad_x -= centred * _per_channel(scale * inv_std * grad_w / m, ndim)
                 grad_x -= _per_channel(scale * grad_b / m, ndim)
         return grad_x, grad_w if need_w else None, grad_b if need_b else None
+        # end exercise 11
 
 
 class Dropout(Function):

@@ -46,12 +46,15 @@ class Adam(Optimizer):
             p.data *= 1.0 - lr * group["weight_decay"]  # AdamW: the weights shrink directly
         elif group["weight_decay"]:
             grad = grad + group["weight_decay"] * p.data  # Adam: an L2 penalty in the gradient
+        # exercise 9: the moments m and v, updated in place
         m *= beta1
         m += (1.0 - beta1) * grad  # m = beta1 m + (1 - beta1) g         (in place)
         v *= beta2
         v += (1.0 - beta2) * grad * grad  # v = beta2 v + (1 - beta2) g^2
+        # end exercise 9
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+        # exercise 9: the step, with the moments' bias corrected
         # Both moments start at 0, biased towards it: m_hat = m / (1 - beta1^t), likewise v.
         # The step, p = p - lr * m_hat / (sqrt(v_hat) + eps), on arrays made once:
         denom = xp.sqrt(v)
@@ -60,4 +63,5 @@ class Adam(Optimizer):
         step = m * (lr / (1.0 - beta1**t))  # lr * m_hat
         step /= denom
         p.data -= step
+        # end exercise 9
 

@@ -102,6 +102,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
                     _check_pixel_range(real)
                 n = real.shape[0]
 
+                # exercise 10: one training step, D's then G's (non-saturating)
                 # (1) Update D: call x real and G(z) fake. G(z) is detached: no gradient
                 #     reaches G from D's loss.
                 z = minigen.randn(n, G.latent_dim, device=dev)
@@ -129,6 +130,7 @@ def train_gan(generator: Any, discriminator: Any, loader: Any, epochs: int = 10,
                     opt_g.step()
                     if generator_ema is not None:
                         generator_ema.update_parameters(G)
+                # end exercise 10
 
                 run.log_batch(numbers)  # history, progress bar; after a Ctrl-C: save, stop
 
