@@ -1,15 +1,16 @@
 """One training step of each of the report's models: minigen against PyTorch on the CPU.
 
-    python benchmarks/run.py [--repeats 20] [--batch-sizes 32,64,128,256,512] [--no-torch]
+    python benchmarks/run.py [--repeats 7] [--batch-sizes 64,128,256] [--models vae,gan]
+                             [--no-torch] [--no-memory]
 
-For the VAE, the fully connected GAN and the DCGAN at batch 128, float32: the median time of
-one training step (forward, backward, Adam) for minigen and for the same architecture in
-PyTorch, measured in this process, interleaved in blocks with a pause between them (see
-``time_block``), after warm-up; the ratio minigen/PyTorch with the spread (interquartile
-range of block ratios). Also: the share of a
-minigen step spent inside GEMMs (matmul), seconds per epoch of 60,000 images, step time
-against batch size, and the peak memory of one DCGAN step for each library (each measured in
-a fresh subprocess as the growth of peak resident memory over the step).
+For the VAE, the fully connected GAN and the DCGAN of the report, and for common variants
+(``VARIANTS``), at each batch size, float32: the median time of one training step (forward,
+backward, Adam) for minigen and for the same architecture in PyTorch, measured in this
+process, interleaved in rounds with a pause before each block (see ``time_block``), after
+warm-up; the ratio minigen/PyTorch with its spread over the rounds. Also: the share of a
+minigen step spent inside GEMMs (matmul), the fixed per-step cost, seconds per epoch of 60,000
+images, and the peak memory of DCGAN steps for each library (each measured in a fresh
+subprocess as the growth of peak resident memory over the steps).
 
 PyTorch is a benchmark-only dependency: ``pip install torch==2.13.0`` (the CPU build). Without
 it the peer columns are skipped. Results go to benchmarks/results/models.json and .md.
@@ -34,7 +35,7 @@ import numpy as np
 import minigen
 from minigen import backend, nn, optim
 from minigen.models import dcgan, discriminator_loss, gan, generator_loss, vae_loss
-from minigen.models.vae import VAE
+from minigen.models.vae import VAE, VAEOutput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BLOCK = 10  # steps timed in a row for one library before switching to the other
@@ -46,6 +47,55 @@ try:
     import torch.nn.functional as tF
 except ImportError:  # the peer is optional
     torch = None
+
+
+# ------------------------------------------------------------------ the variants
+# Common networks beside the report's, so that a speed-up is the engine's and not one
+# network's: pytorch/examples' VAE (784-400-20) and its 64x64 DCGAN (here on 1 channel).
+# "dcgan-dropout" is the report's DCGAN with Dropout(0.3) in D instead of BatchNorm.
+MODELS = ("vae", "gan", "dcgan")
+VARIANTS = ("vae400", "dcgan-dropout", "dcgan64")
+
+
+class VAE400(nn.Module):
+    """pytorch/examples' VAE: 784 -> 400 -> (mu, logvar) in 20 -> 400 -> 784 logits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc21, self.fc22 = (nn.Linear(784, 400), nn.Linear(400, 20),
+                                          nn.Linear(400, 20))
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def forward(self, x: minigen.Tensor) -> VAEOutput:
+        h = self.fc1(x.reshape(-1, 784)).relu()
+        mu, logvar = self.fc21(h), self.fc22(h)
+        eps = minigen.randn(*mu.shape, device=mu.device)
+        z = mu + (0.5 * logvar).exp() * eps
+        return VAEOutput(self.fc4(self.fc3(z).relu()), mu, logvar, z, eps)
+
+
+def dcgan64_models(lib: Any, width: int) -> tuple[Any, Any]:
+    """pytorch/examples' DCGAN (dcgan/main.py) for 64x64 images, 1 channel, nz 100, ngf =
+    ndf = ``width``, written once for both libraries (``lib`` is ``minigen.nn`` or
+    ``torch.nn``: the same names). D ends in logits, the loss is BCE with logits."""
+    w = width
+    g = lib.Sequential(
+        lib.ConvTranspose2d(100, w * 8, 4, 1, 0, bias=False), lib.BatchNorm2d(w * 8), lib.ReLU(),
+        lib.ConvTranspose2d(w * 8, w * 4, 4, 2, 1, bias=False), lib.BatchNorm2d(w * 4),
+        lib.ReLU(),
+        lib.ConvTranspose2d(w * 4, w * 2, 4, 2, 1, bias=False), lib.BatchNorm2d(w * 2),
+        lib.ReLU(),
+        lib.ConvTranspose2d(w * 2, w, 4, 2, 1, bias=False), lib.BatchNorm2d(w), lib.ReLU(),
+        lib.ConvTranspose2d(w, 1, 4, 2, 1, bias=False), lib.Tanh())
+    d = lib.Sequential(
+        lib.Conv2d(1, w, 4, 2, 1, bias=False), lib.LeakyReLU(0.2),
+        lib.Conv2d(w, w * 2, 4, 2, 1, bias=False), lib.BatchNorm2d(w * 2), lib.LeakyReLU(0.2),
+        lib.Conv2d(w * 2, w * 4, 4, 2, 1, bias=False), lib.BatchNorm2d(w * 4),
+        lib.LeakyReLU(0.2),
+        lib.Conv2d(w * 4, w * 8, 4, 2, 1, bias=False), lib.BatchNorm2d(w * 8),
+        lib.LeakyReLU(0.2),
+        lib.Conv2d(w * 8, 1, 4, 1, 0, bias=False), lib.Flatten())
+    return g, d
 
 
 # ------------------------------------------------------------------ minigen steps
@@ -77,20 +127,36 @@ def minigen_step(model: str, batch: int, tiny: bool = False,
             opt.step()
 
         return step
+    if model == "vae400":
+        net = VAE400().to(device)
+        opt = optim.Adam(net.parameters(), lr=1e-3)
+        x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), device=device)
+
+        def vae400_step() -> None:
+            opt.zero_grad()
+            loss, _, _ = vae_loss(net(x), x)
+            loss.backward()
+            opt.step()
+
+        return vae400_step
+    side, z_shape = (64, (batch, 100, 1, 1)) if model == "dcgan64" else (28, (batch, 100))
     if model == "gan":
         g, d = ((gan.Generator(hidden=(2, 2, 2)), gan.Discriminator(hidden=(2, 2))) if tiny
                 else (gan.Generator(), gan.Discriminator()))
+    elif model == "dcgan64":
+        g, d = dcgan64_models(nn, 2 if tiny else 64)
     else:
-        g, d = ((dcgan.Generator(channels=2), dcgan.Discriminator(channels=2)) if tiny
-                else (dcgan.Generator(), dcgan.Discriminator()))
+        dropout = {"dropout": 0.3, "batch_norm": False} if model == "dcgan-dropout" else {}
+        g, d = ((dcgan.Generator(channels=2), dcgan.Discriminator(channels=2, **dropout))
+                if tiny else (dcgan.Generator(), dcgan.Discriminator(**dropout)))
     g, d = g.to(device), d.to(device)
     opt_g = optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1,
+    real = minigen.tensor(rng.random((batch, 1, side, side), dtype=np.float32) * 2 - 1,
                           device=device)
 
     def step() -> None:
-        z = minigen.randn(batch, 100, device=device)
+        z = minigen.randn(*z_shape, device=device)
         fake = g(z)
         opt_d.zero_grad()
         discriminator_loss(d(real), d(fake.detach())).backward()
@@ -123,6 +189,30 @@ def torch_models(model: str) -> Any:
                 return self.fc6(tF.relu(self.fc5(tF.relu(self.fc4(z))))), mu, logvar
 
         return TorchVAE()
+    if model == "vae400":
+        class TorchVAE400(tnn.Module):  # pytorch/examples' vae/main.py, logits out
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc1, self.fc21, self.fc22 = (tnn.Linear(784, 400), tnn.Linear(400, 20),
+                                                  tnn.Linear(400, 20))
+                self.fc3, self.fc4 = tnn.Linear(20, 400), tnn.Linear(400, 784)
+
+            def forward(self, x):
+                h = tF.relu(self.fc1(x.view(-1, 784)))
+                mu, logvar = self.fc21(h), self.fc22(h)
+                z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+                return self.fc4(tF.relu(self.fc3(z))), mu, logvar
+
+        return TorchVAE400()
+    if model == "dcgan64":
+        g, d = dcgan64_models(tnn, 64)
+        for m in list(g.modules()) + list(d.modules()):  # pytorch/examples' weights_init
+            if isinstance(m, (tnn.Conv2d, tnn.ConvTranspose2d)):
+                tnn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, tnn.BatchNorm2d):
+                tnn.init.normal_(m.weight, 1.0, 0.02)
+                tnn.init.zeros_(m.bias)
+        return g, d
     if model == "gan":
         g = tnn.Sequential(tnn.Linear(100, 256), tnn.LeakyReLU(0.2), tnn.Linear(256, 512),
                            tnn.LeakyReLU(0.2), tnn.Linear(512, 1024), tnn.LeakyReLU(0.2),
@@ -158,8 +248,8 @@ def torch_models(model: str) -> Any:
 def torch_step(model: str, batch: int, device: str = "cpu") -> Callable[[], None]:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    if model == "vae":
-        net = torch_models("vae").to(device)
+    if model in ("vae", "vae400"):
+        net = torch_models(model).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
         x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32)).to(device)
 
@@ -172,14 +262,16 @@ def torch_step(model: str, batch: int, device: str = "cpu") -> Callable[[], None
             opt.step()
 
         return step
+    side, z_shape = (64, (batch, 100, 1, 1)) if model == "dcgan64" else (28, (batch, 100))
     g, d = (m.to(device) for m in torch_models(model))
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1).to(device)
+    real = torch.from_numpy(rng.random((batch, 1, side, side), dtype=np.float32) * 2 - 1
+                            ).to(device)
     ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
 
     def step() -> None:
-        fake = g(torch.randn(batch, 100, device=device))
+        fake = g(torch.randn(*z_shape, device=device))
         opt_d.zero_grad()
         (tF.binary_cross_entropy_with_logits(d(real), ones)
          + tF.binary_cross_entropy_with_logits(d(fake.detach()), zeros)).backward()
@@ -215,27 +307,36 @@ def time_block(step: Callable[[], None], n: int = BLOCK) -> float:
 
 
 def compare(model: str, batch: int, repeats: int, peer: bool) -> dict[str, Any]:
-    """Interleaved blocks of minigen and PyTorch steps after warm-up: the median over blocks
-    of each block's median step time, and the spread of the block-by-block ratios."""
+    """Interleaved rounds after warm-up, each round one block of minigen steps then one of
+    PyTorch steps: the median over rounds of each block's median step time, and the ratio
+    minigen/PyTorch as the median of the round-by-round ratios with their spread (quartiles,
+    and least and greatest). A block holds as many steps as take about a second (at least
+    one, at most ``BLOCK``)."""
     ours = minigen_step(model, batch)
     theirs = torch_step(model, batch) if peer else None
-    for _ in range(3):
+    started = time.perf_counter()
+    for _ in range(2):
         ours()
-        if theirs:
+    steps = max(1, min(BLOCK, round(2.0 / (time.perf_counter() - started))))
+    if theirs:
+        for _ in range(2):
             theirs()
-    steps = max(3, BLOCK if model != "dcgan" else BLOCK // 2)
     mine, peer_times = [], []
     for _ in range(repeats):
         mine.append(time_block(ours, steps))
         if theirs:
             peer_times.append(time_block(theirs, steps))
-    result: dict[str, Any] = {"model": model, "batch": batch,
-                              "minigen_ms": 1e3 * statistics.median(mine)}
+    result: dict[str, Any] = {"model": model, "batch": batch, "rounds": repeats,
+                              "steps_per_block": steps,
+                              "minigen_ms": 1e3 * statistics.median(mine),
+                              "epoch_s_60k": statistics.median(mine) * 60000 / batch}
     if theirs:
         ratios = sorted(m / t for m, t in zip(mine, peer_times))
-        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        q = (statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1
+             else [ratios[0]] * 3)
         result.update(torch_ms=1e3 * statistics.median(peer_times),
-                      ratio=statistics.median(ratios), ratio_iqr=(q[0], q[2]))
+                      ratio=statistics.median(ratios), ratio_iqr=(q[0], q[2]),
+                      ratio_range=(ratios[0], ratios[-1]))
     return result
 
 
@@ -306,6 +407,12 @@ def peak_memory_mb(library: str, model: str, batch: int) -> float:
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "numpy": np.__version__,
                             "cores": os.cpu_count(), "processor": platform.processor()}
+    try:  # (platform.processor() is often empty on Linux)
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                 if line.startswith("model name")]
+        info["processor"] = names[0] if names else info["processor"]
+    except OSError:
+        pass
     try:
         from threadpoolctl import threadpool_info
 
@@ -323,9 +430,10 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed blocks per library")
-    parser.add_argument("--batch-sizes", default="32,64,128,256,512")
-    parser.add_argument("--models", default="vae,gan,dcgan")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds (timed blocks per "
+                        "library) at each model and batch size")
+    parser.add_argument("--batch-sizes", default="64,128,256")
+    parser.add_argument("--models", default=",".join(MODELS + VARIANTS))
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--out", default=str(RESULTS))
@@ -337,33 +445,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if peer:
         torch.set_num_threads(os.cpu_count() or 1)
     models = args.models.split(",")
-    report: dict[str, Any] = {"machine": machine(), "steps": [], "scaling": [], "gemm_share": {},
-                              "peak_memory_mib": {}}
+    report: dict[str, Any] = {"machine": machine(), "steps": [], "gemm_share": {},
+                              "fixed_cost_ms": {}, "peak_memory_mib": {}}
     print(json.dumps(report["machine"]))
-    print(f"{'model':6} {'batch':>5} {'minigen ms':>11} {'torch ms':>9} {'ratio':>6}  IQR")
-    for model in models:
-        r = compare(model, 128, args.repeats, peer)
-        r["epoch_s_60k"] = r["minigen_ms"] / 1e3 * 60000 / 128
-        report["steps"].append(r)
-        _print_row(r)
+    print(f"{'model':13} {'batch':>5} {'minigen ms':>11} {'torch ms':>9} {'ratio':>6}  "
+          "IQR        range")
     for model in models:
         for batch in (int(b) for b in args.batch_sizes.split(",")):
-            r = compare(model, batch, max(3, args.repeats // 3), peer)
-            report["scaling"].append(r)
+            r = compare(model, batch, args.repeats, peer)
+            report["steps"].append(r)
             _print_row(r)
-    for model in models:
+    for model in (m for m in models if m in MODELS):
         report["gemm_share"][model] = gemm_share(model, 128)
-        print(f"{model}: {100 * report['gemm_share'][model]:.0f}% of a minigen step in GEMMs")
-    report["fixed_cost_ms"] = {}
-    for r in report["steps"]:
-        ms = report["fixed_cost_ms"][r["model"]] = fixed_cost(r["model"])
-        print(f"{r['model']}: fixed per-step cost {ms:.2f} ms = "
-              f"{100 * ms / r['minigen_ms']:.0f}% of the batch-128 step")
-    if not args.no_memory and "dcgan" in models:
+        ms = report["fixed_cost_ms"][model] = fixed_cost(model)
+        print(f"{model}: {100 * report['gemm_share'][model]:.0f}% of a minigen step in GEMMs;"
+              f" fixed per-step cost {ms:.2f} ms")
+    memory = [("dcgan", 128), ("dcgan64", 64)]
+    for model, batch in ([] if args.no_memory else [mb for mb in memory if mb[0] in models]):
         for library in ("minigen", "torch") if peer else ("minigen",):
-            mib = peak_memory_mb(library, "dcgan", 128)
-            report["peak_memory_mib"][library] = mib
-            print(f"DCGAN step peak memory growth, {library}: {mib:.0f} MiB")
+            mib = peak_memory_mb(library, model, batch)
+            report["peak_memory_mib"][f"{model} {batch} {library}"] = mib
+            print(f"{model} batch {batch} step peak memory growth, {library}: {mib:.0f} MiB")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "models.json").write_text(json.dumps(report, indent=2))
@@ -374,36 +476,46 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _print_row(r: dict[str, Any]) -> None:
     peer = (f"{r['torch_ms']:9.1f} {r['ratio']:6.2f}  {r['ratio_iqr'][0]:.2f}-"
-            f"{r['ratio_iqr'][1]:.2f}" if "torch_ms" in r else "")
-    print(f"{r['model']:6} {r['batch']:5d} {r['minigen_ms']:11.1f} {peer}")
+            f"{r['ratio_iqr'][1]:.2f}  {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}"
+            if "torch_ms" in r else "")
+    print(f"{r['model']:13} {r['batch']:5d} {r['minigen_ms']:11.1f} {peer}", flush=True)
 
 
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
-    lines = [f"Machine: {m['cores']} cores, Python {m['python']}, NumPy {m['numpy']}, "
-             f"BLAS {m['blas']}" + (f", PyTorch {m['torch']}" if "torch" in m else ""), "",
-             "| model | batch | minigen ms/step | PyTorch ms/step | ratio (IQR) | "
-             "GEMM share | fixed cost (share) | s/epoch (60k) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [f"Machine: {m['cores']} cores ({m.get('processor') or 'processor not named'}), "
+             f"Python {m['python']}, NumPy {m['numpy']}, BLAS {m['blas']}"
+             + (f", PyTorch {m['torch']} ({m['torch_threads']} threads)" if "torch" in m
+                else ""), "",
+             "One training step (forward, backward, Adam), float32, minigen against PyTorch in "
+             "one process: medians over rounds of interleaved blocks; the ratio is "
+             "minigen/PyTorch, the median of the rounds' ratios, with their quartiles and "
+             "range. vae, gan, dcgan: the report's networks; vae400: pytorch/examples' "
+             "784-400-20 VAE; dcgan-dropout: the DCGAN with Dropout in D instead of BatchNorm; "
+             "dcgan64: pytorch/examples' 64x64 DCGAN (1 channel).", "",
+             "| model | batch | minigen ms/step | PyTorch ms/step | ratio | quartiles | range "
+             "| rounds | s/epoch (60k) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in report["steps"]:
-        peer = (f"{r['torch_ms']:.1f} | {r['ratio']:.2f} ({r['ratio_iqr'][0]:.2f}-"
-                f"{r['ratio_iqr'][1]:.2f})" if "torch_ms" in r else "- | -")
-        share = report["gemm_share"].get(r["model"], float("nan"))
-        fixed = report.get("fixed_cost_ms", {}).get(r["model"], float("nan"))
+        peer = (f"{r['torch_ms']:.1f} | {r['ratio']:.2f} | {r['ratio_iqr'][0]:.2f}-"
+                f"{r['ratio_iqr'][1]:.2f} | {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}"
+                if "torch_ms" in r else "- | - | - | -")
         lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} | "
-                     f"{100 * share:.0f}% | {fixed:.2f} ms ({100 * fixed / r['minigen_ms']:.0f}%)"
-                     f" | {r['epoch_s_60k']:.0f} |")
-    lines += ["", "Step time against batch size (ms):", "",
-              "| model | batch | minigen | PyTorch | ratio |", "|---|---|---|---|---|"]
-    for r in report["scaling"]:
-        peer = f"{r['torch_ms']:.1f} | {r['ratio']:.2f}" if "torch_ms" in r else "- | -"
-        lines.append(f"| {r['model']} | {r['batch']} | {r['minigen_ms']:.1f} | {peer} |")
-    lines += ["", "Fixed cost: the same step with 2-wide hidden layers at batch 2 (Python, the "
-              "engine's bookkeeping and NumPy's per-call overhead; an upper bound on the time "
-              "outside array kernels)."]
+                     f"{r['rounds']} | {r['epoch_s_60k']:.0f} |")
+    if report["gemm_share"]:
+        step128 = {r["model"]: r["minigen_ms"] for r in report["steps"] if r["batch"] == 128}
+        lines += ["", "| model (batch 128) | GEMM share | fixed cost (share) |", "|---|---|---|"]
+        for model, share in report["gemm_share"].items():
+            fixed = report["fixed_cost_ms"][model]
+            of = f" ({100 * fixed / step128[model]:.0f}%)" if model in step128 else ""
+            lines.append(f"| {model} | {100 * share:.0f}% | {fixed:.2f} ms{of} |")
+        lines += ["", "GEMM share: the time inside matmul. Fixed cost: the same step with "
+                  "2-wide hidden layers at batch 2 (Python, the engine's bookkeeping and "
+                  "NumPy's per-call overhead; an upper bound on the time outside array "
+                  "kernels). Where the rest goes: `benchmarks/results/profile.md`."]
     if report["peak_memory_mib"]:
-        lines += ["", "Peak memory growth over DCGAN training steps (batch 128): " + ", ".join(
-            f"{k} {v:.0f} MiB" for k, v in report["peak_memory_mib"].items())]
+        lines += ["", "Peak memory growth over 3 training steps (MiB): " + ", ".join(
+            f"{k} {v:.0f}" for k, v in report["peak_memory_mib"].items())]
     return "\n".join(lines) + "\n"
 
 

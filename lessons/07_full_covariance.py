@@ -16,8 +16,27 @@
 # Run it: `python lessons/07_full_covariance.py` (a minute or two), `--quick` for a smoke run.
 
 # %%
+# Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
+# install it yourself (pip install -e . in the project's folder). DEVICE is "cuda" where there
+# is a GPU, and a notebook runs the lesson there (the last cell).
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
+
+MINIGEN_SOURCE = "minigen @ git+https://github.com/OWNER/minigen"  # OWNER: see the README
+if "google.colab" in sys.modules and importlib.util.find_spec("minigen") is None:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", MINIGEN_SOURCE])
+    importlib.invalidate_caches()
+import minigen
+
+DEVICE = "cuda" if minigen.cuda.is_available() else "cpu"
+IN_NOTEBOOK = "ipykernel" in sys.modules  # Jupyter, Colab, VS Code: no command line of our own
+QUICK = os.environ.get("MINIGEN_QUICK") == "1"  # a smoke run, as the tests run the notebooks
+
+# %%
 import argparse
 import math
 from pathlib import Path
@@ -184,5 +203,9 @@ def main(argv: list[str] | None = None) -> dict:
             "loss_200": losses, "out": out}
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    # A script reads its command line. A notebook has none: it runs on DEVICE, quick when
+    # MINIGEN_QUICK=1. Add options to the list to change a run, e.g. "--epochs", "10".
+    notebook_args = ["--device", DEVICE] + (["--quick"] if QUICK else [])
+    result = main(notebook_args if IN_NOTEBOOK else None)
