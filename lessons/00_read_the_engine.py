@@ -13,6 +13,9 @@
 #
 # Run it: `python lessons/00_read_the_engine.py` (`--device strict` runs every stop on the
 # simulated device the tests use in place of a GPU).
+#
+# Then write parts of the engine yourself: `python -m minigen exercises list` names its 13
+# exercises, each with the lesson (01 to 07) whose "Exercise N" cell says what to write.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere

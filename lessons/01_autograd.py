@@ -7,6 +7,9 @@
 # minigen, does the same by hand, and checks that the two agree.
 #
 # Run it: `python lessons/01_autograd.py` (add `--out DIR` to choose where files go).
+#
+# Exercises 1, 2 and 3 (the cells headed "Exercise N") have you write the backward pass,
+# `Mul` and `Div`, and the undoing of broadcasting yourself, in a copy of minigen of your own.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -110,6 +113,46 @@ def gradients_seen_by_hooks(a_value: float, b_value: float) -> dict[str, float]:
 
 
 # %% [markdown]
+# ### Exercise 1: the backward pass: order, and gradients summed
+#
+# Write the engine's backward pass yourself. Once, in the project's folder, make a
+# workspace: `ws/minigen`, a copy of the package whose exercise bodies are blank.
+#
+# ```
+# python -m minigen exercises start ws
+# python -m minigen exercises list --workspace ws    # each exercise, its lesson, its files
+# ```
+#
+# In `ws/minigen/autograd.py`, replace each `raise NotImplementedError(...)` line between
+# `# exercise 1: ...` and `# end exercise 1` with your code. Three bodies:
+#
+# - `_topological_order(root)`: the list of nodes `root` depends on, `root` first, each
+#   once, and each after every node that uses it (so that all its gradients have arrived
+#   when its turn comes). A node is a `Context`, whose inputs are `node.parents` (skip the
+#   `None`s), or a leaf `Tensor`, which has none; tell them apart with `isinstance`, and
+#   remember visited nodes by `id(node)`. Walk with a list as a stack, never recursion:
+#   section 6 builds a chain of 10,000 ops, and Python stops at about 1,000 nested calls.
+#   (The classic way: list a node once all its inputs are listed, then reverse the list.)
+# - in `backward()`: `grads` maps `id(node)` to the sum of the gradients that reached the
+#   node so far. Add `g`, the gradient for `parent`, to its entry, or make the entry. Add
+#   with `+`, never `+=`: an op may return one array for two inputs (`Add` does).
+# - `_accumulate(tensor, grad)`: a leaf's `.grad` is `None` or a `Tensor`. Set it to a new
+#   `Tensor` of the old gradient plus `grad` (`Tensor._make(array)` wraps an array), so
+#   that two `backward()` calls add up, as PyTorch's do.
+#
+# It uses no other exercise. Check it, then run this lesson on your code:
+#
+# ```
+# python -m minigen exercises check 1 --workspace ws
+# PYTHONPATH=ws python lessons/01_autograd.py
+# ```
+#
+# `PYTHONPATH=ws` makes a script's `import minigen` find `ws/minigen` first (not so for
+# `python -c` or `-m` in the project's folder, which find the project's own first). This
+# lesson also runs the code of exercises 2 and 3 below, and of 4 and 5 (tanh, `Linear`):
+# until those are written too, it stops at the first blank body, whose error names it.
+
+# %% [markdown]
 # ## 4. Write your own op
 #
 # An op is a `Function` with a `forward` and a `backward` side by side, both on raw arrays.
@@ -136,6 +179,28 @@ def cube_gradient(x_value: float) -> float:
 
 
 # %% [markdown]
+# ### Exercise 2: Mul and Div, backward
+#
+# In `ws/minigen/ops/arithmetic.py`, write `Mul.backward` and `Div.backward` as `Cube`'s
+# above. `ctx.saved_arrays` holds `(a, b)`, saved by `forward`; `grad_out` is
+# $\partial L/\partial y$ for the output $y$. Return a pair, one gradient per input, each
+# $\partial L/\partial y$ times the derivative of $y$ with respect to that input:
+#
+# - $y = ab$: $\partial y/\partial a = b$ and $\partial y/\partial b = a$;
+# - $y = a/b$: $\partial y/\partial a = 1/b$ and $\partial y/\partial b = -a/b^2$.
+#
+# In place of a gradient that `ctx.needs_input_grad[i]` says is not needed, return `None`.
+# In `x * 2.5` and `2.5 / x` the number is such an input, and it is a Python number, not an
+# array. The two may have shapes that broadcast, (3, 1) times (4,): return the gradients
+# with the output's shape, as the formulas give them, and the engine sums each back to its
+# input's shape (section 5, and exercise 3). Plain arithmetic on the arrays runs on NumPy and
+# CuPy alike. It uses no other exercise.
+#
+# ```
+# python -m minigen exercises check 2 --workspace ws
+# ```
+
+# %% [markdown]
 # ## 5. Batches and broadcasting
 #
 # Real models work on whole batches: `x` of shape (batch, features) times a weight vector of
@@ -152,6 +217,27 @@ def broadcast_example(seed: int = 0) -> tuple[tuple[int, ...], float]:
     error = (w.grad - x.sum(dim=0)).abs().max().item()
     return w.grad.shape, error
 
+
+# %% [markdown]
+# ### Exercise 3: undoing broadcasting: _unbroadcast
+#
+# That one place is `_unbroadcast(grad, shape, op)` in `ws/minigen/autograd.py`.
+# `backward()` calls it when the gradient `grad` (an array) that op `op` returned for an input
+# does not have the input's `shape`; return `grad` summed to exactly `shape`. Broadcasting
+# lines the shapes up from the right, then copies the input along new leading axes and along
+# its axes of size 1; the gradient of a copied value is the sum over its copies. So: sum over
+# the first `grad.ndim - len(shape)` axes, then over each axis where `shape` has 1 and `grad`
+# does not, keeping that axis with size 1. From (2, 3, 4) to (3, 1): sum axis 0, giving
+# (3, 4), then axis 1, kept: (3, 1).
+#
+# If the result still differs from `shape`, or `grad` has fewer axes than `shape`, the op's
+# backward is wrong: raise `ShapeError` (imported in the file) with `op` in its message.
+# Sum with `xp = backend.namespace(grad)` and `xp.sum(..., axis=..., keepdims=...)`, never
+# `np.sum`, so that it runs on a GPU's arrays too. It uses no other exercise.
+#
+# ```
+# python -m minigen exercises check 3 --workspace ws
+# ```
 
 # %% [markdown]
 # ## 6. A deep chain

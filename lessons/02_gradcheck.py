@@ -11,6 +11,9 @@
 # This lesson does it by hand, then with `minigen.gradcheck`, then shows why the check uses
 # a *random* cotangent, and ends with a property-based test you can copy into your own
 # coursework.
+#
+# Exercise 4 (below section 3) has you write the backward of exp, log, sigmoid and tanh,
+# checked the way this lesson describes.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -119,6 +122,29 @@ def sum_check_is_fooled(seed: int) -> tuple[bool, str]:
         return fooled, str(error)
     return fooled, "not caught"
 
+
+# %% [markdown]
+# ### Exercise 4: exp, log, sigmoid and tanh, backward
+#
+# Four ops of one input. Each `backward(ctx, grad_out)` returns one array: the incoming
+# gradient times the derivative, element by element (as `Cube` in lesson 01). What `forward`
+# saved is in `ctx.saved_arrays`, a tuple of one array:
+#
+# - `Exp.backward` and `Log.backward`, in `ws/minigen/ops/elementwise.py`. `Exp` saved its
+#   output $y = e^x$, and $d e^x / dx = e^x = y$. `Log` saved its input $x$, and
+#   $d \log x / dx = 1/x$.
+# - `Sigmoid.backward` and `Tanh.backward`, in `ws/minigen/ops/activations.py`. Both saved
+#   their output $s$: write the derivative from it, $\sigma'(x) = s(1 - s)$ and
+#   $\tanh'(x) = 1 - s^2$. Never recompute $e^{-x}$: at $x = -1000$ it overflows, while
+#   $s$ is a number in $[-1, 1]$ (the check tries $x = \pm 1000$).
+#
+# Multiply by Python numbers (`1.0`), not new arrays, and float32 stays float32. It uses no
+# other exercise: the check runs each op alone, against central differences with a random
+# cotangent, as sections 2 and 3 do. With a workspace (lesson 01, Exercise 1):
+#
+# ```
+# python -m minigen exercises check 4 --workspace ws
+# ```
 
 # %% [markdown]
 # ## 4. A property-based test

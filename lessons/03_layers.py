@@ -8,6 +8,9 @@
 # picture), the output-size arithmetic, and why the transposed convolution is the convolution's
 # *adjoint*. It ends with the feature maps of a conv layer on a real MNIST digit.
 #
+# Exercises 5, 6 and 7 have you write the backward of `Linear` and matmul, then both passes of
+# the convolution and of the transposed convolution.
+#
 # Run it: `python lessons/03_layers.py --out runs/lesson03` (add `--device strict` or `cuda`).
 
 # %%
@@ -58,6 +61,30 @@ def linear_demo(device: str) -> float:
     print(f"{layer}: weights within +-{bound:.4f} (1/sqrt(784) = {784 ** -0.5:.4f})")
     return float((layer(x) - by_hand).abs().max())
 
+
+# %% [markdown]
+# ### Exercise 5: matmul and Linear, backward
+#
+# In `ws/minigen/ops/linalg.py`. For $C = AB$ and the incoming gradient
+# $G = \partial L/\partial C$: $\partial L/\partial A = G B^\top$ and
+# $\partial L/\partial B = A^\top G$.
+#
+# - `MatMul.backward`: `ctx.saved_arrays` is `(a, b)`, batches of matrices (..., n, k) and
+#   (..., k, m) whose batch axes broadcast. Apply the rule to every matrix (`xp.matmul` and
+#   `xp.matrix_transpose` work on the last two axes) and leave the broadcast batch axes to
+#   the engine. A 1-D operand is a vector: take a (k,) on the left as (1, k), on the right as
+#   (k, 1). `grad_out` lacks that axis, so first reshape it to batch + (n, m), the batch
+#   being `broadcast_shapes(a_batch, b_batch)` (imported in the file). A vector's gradient
+#   must come back as (k,): `_as_operand(grad, operand)`, below the class, sums the batch
+#   axes away and drops the added axis.
+# - `Linear.backward`: `forward` computed $y = x W^\top + b$ for x (..., in), W (out, in)
+#   and b (out,) or `None`, and saved `(x, weight)`. Return three gradients: $G W$ for x;
+#   $G^\top x$ for W, summed over every leading axis of x (reshape $G$ and x to rows first,
+#   (rows, out) and (rows, in)); $G$ summed over its rows for b.
+#
+# Use `xp = backend.namespace(a)`, and `None` where `ctx.needs_input_grad[i]` is `False`. It
+# uses no other exercise. `python -m minigen exercises check 5 --workspace ws` (a workspace:
+# lesson 01, Exercise 1).
 
 # %% [markdown]
 # ## 2. Conv2d: one small Linear, slid over the image
@@ -116,6 +143,32 @@ def im2col_demo(device: str) -> float:
     by_loops = conv_by_loops(image[None], w.numpy()).reshape(2, 4)
     return float(max(np.abs(as_gemm - by_conv).max(), np.abs(by_loops - by_conv).max()))
 
+
+# %% [markdown]
+# ### Exercise 6: conv2d: forward by im2col, and backward
+#
+# `Conv2d.forward` and `Conv2d.backward` in `ws/minigen/ops/conv.py`: x (N, C_in, H, W),
+# weight (C_out, C_in, kH, kW), bias (C_out,) or `None`; `stride`, `padding` and `dilation`
+# are pairs (dilation $d$ puts the kernel's taps $d$ pixels apart). The file's helpers hold
+# images "batch last", (C, H, W, N), and do every copy:
+#
+# - `geometry.conv2d_output_size(x.shape[2:], kernel, stride, padding, dilation)`: the
+#   output grid (H_out, W_out);
+# - `_padded_batch_last(x, padding)`: the input, zero-padded, as (C_in, Hp, Wp, N);
+# - `im2col(xpad, kernel, stride, dilation, grid)`: its columns, (C_in*kH*kW, H_out*W_out*N),
+#   rows in the order of `weight.reshape(C_out, -1)`. Its adjoint,
+#   `col2im(cols, xpad.shape, kernel, stride, dilation, grid)`, adds each column back where
+#   im2col took it from, into zeros;
+# - `_image(a, N, grid)`: (C, H*W*N) to (N, C, H, W); `_columns(a)`: back again;
+#   `_batch_first(a, padding)`: (C, Hp, Wp, N) to (N, C, H, W), the padding cut off.
+#
+# Forward: $Y = W_2\,\mathrm{cols}$, $W_2$ the weight as (C_out, C_in*kH*kW), plus the bias
+# on each row; return it as an image, and keep in `ctx` what backward needs (arrays with
+# `ctx.save_for_backward`, the rest as attributes: `ctx.padding = padding`). Backward, with
+# $G$ = `grad_out` as columns: the weight's gradient is $G\,\mathrm{cols}^\top$ (in the
+# weight's shape); the columns' is $W_2^\top G$, which col2im sends back to the pixels; the
+# bias's is $G$ summed along its rows. It uses no other exercise:
+# `python -m minigen exercises check 6 --workspace ws`.
 
 # %% [markdown]
 # ## 4. Output sizes: the DCGAN's 28 -> 14 -> 7 and back
@@ -181,6 +234,29 @@ def adjoint_demo(device: str, seed: int) -> dict:
     print(f"max |d<conv(x), y>/dx - conv_t(y)| = {grad_gap:.1e}")
     return {"lhs": lhs.item(), "rhs": rhs.item(), "grad_gap": grad_gap, "stamp": stamp}
 
+
+# %% [markdown]
+# ### Exercise 7: conv_transpose2d, conv2d's adjoint
+#
+# `ConvTranspose2d.forward` and `.backward` in `ws/minigen/ops/conv.py`, with exercise 6's
+# helpers. x is (N, C_in, H, W), weight (C_in, C_out, kH, kW) (PyTorch's layout: the input's
+# channels first), bias (C_out,) or `None`. Think of the conv2d with this weight from C_out
+# channels to C_in whose *output* grid is x's, (H, W). With $W_2$ the weight as
+# (C_in, C_out*kH*kW) and $X$ = `_columns(x)`:
+#
+# - forward is that conv2d's input-gradient, with x in the place of `grad_out`: the columns
+#   $W_2^\top X$, added into pixels by `col2im`, into a (C_out, H_out + 2p, W_out + 2p, N)
+#   array, (H_out, W_out) being `geometry.conv_transpose2d_output_size(grid, kernel, stride,
+#   padding, output_padding, dilation)`; then the bias on each channel, and the padding cut
+#   off by `_batch_first`.
+# - backward is that conv2d's forward, run on `grad_out`: cols = `im2col` of `grad_out`,
+#   padded by `_padded_batch_last`. x's gradient is $W_2\,\mathrm{cols}$, as an image on
+#   x's grid; the weight's is $X\,\mathrm{cols}^\top$, in the weight's shape; the bias's is
+#   `grad_out` summed over N, H and W.
+#
+# The check compares the forward with stamping, as above, and tests
+# $\langle \mathrm{conv\_t}(x), y \rangle = \langle x, \mathrm{conv}(y) \rangle$. It uses no
+# other exercise: `python -m minigen exercises check 7 --workspace ws`.
 
 # %% [markdown]
 # ## 6. Feature maps of a conv layer on a real digit

@@ -12,6 +12,8 @@
 #
 # Run it: `python lessons/04_gan.py` (a few minutes on a laptop CPU), `--quick` for a smoke
 # run, `--epochs`, `--out DIR`.
+#
+# Exercises 8, 9 and 10 have you write the stable loss, Adam's step, and the training step.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -99,6 +101,28 @@ def saturation_demo() -> dict[str, float]:
         grads[name] = logit.grad.item()
     return grads  # ~ -0.0003 versus ~ -1.0
 
+
+# %% [markdown]
+# ### Exercise 8: binary cross-entropy with logits, stable
+#
+# `BinaryCrossEntropyWithLogits` in `ws/minigen/ops/losses.py`, its case without
+# `pos_weight`: two bodies. With $s = \mathrm{sigmoid}(x)$ for a logit $x$ and a target
+# $y \in [0, 1]$, the loss of one element is $-[y \log s + (1 - y)\log(1 - s)]$. Written as
+# $\max(x, 0) - xy + \log(1 + e^{-|x|})$ it is the same number, but never takes $\log 0$
+# and never overflows: the exponent is never positive.
+#
+# - forward: set `loss` to that, element by element (the line after the `if` reduces it).
+#   `e` $= e^{-|x|}$ is there already, and `backend.log1p_unit(e)` is $\log(1 + e)$.
+# - backward: above the `if`, `logits`, `target` and `e` are unpacked from
+#   `ctx.saved_arrays`, `g` is the incoming gradient of each element (divided by their
+#   count after a mean), and `need_x`, `need_y` say which gradients to make. They are
+#   $g\,(s - y)$ for the logits and $-g\,x$ for the target; `stable_sigmoid(logits, e)` is
+#   $s$ without overflow. Pass the target's through `loss_shaped(ctx, ...)`, which gives it
+#   the loss's shape (the engine sums it back to the target's). Return
+#   `(grad_x, grad_y, None)`, with `None` where not needed.
+#
+# The check tries logits up to $\pm 1000$. It uses no other exercise:
+# `python -m minigen exercises check 8 --workspace ws` (a workspace: lesson 01, Exercise 1).
 
 # %% [markdown]
 # ## 3. The networks (Section 1.4.1)
@@ -193,6 +217,54 @@ def one_step(seed: int, device: str, quick: bool) -> dict[str, float]:
     minigen.manual_seed(seed)  # where train_gan(seed=seed) starts drawing noise
     return train_step(G, D, real, opt_g, opt_d)
 
+
+# %% [markdown]
+# ### Exercise 9: Adam's step
+#
+# `Adam._update` in `ws/minigen/optim/adam.py` moves one parameter `p` by its gradient $g$,
+# the array `grad`; two bodies. Adam keeps, for each weight, running means of the gradient,
+# $m$, and of its square, $v$, both starting at 0. At step $t = 1, 2, \ldots$:
+#
+# $$ m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
+#    \qquad p \leftarrow p - \mathrm{lr}\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}, $$
+#
+# with $\hat m = m / (1 - \beta_1^t)$ and $\hat v = v / (1 - \beta_2^t)$: the means start
+# biased towards 0, and the division undoes it (at $t = 1$, $\hat m = g$). So each weight
+# moves by about `lr`, whatever its gradient's scale. $\epsilon$ is outside the square root.
+#
+# - First body: update `m` and `v`, the arrays `state["exp_avg"]` and `state["exp_avg_sq"]`,
+#   **in place** (`m *= ...`, then `m += ...`): `m = ...` would make a new array and leave
+#   the state, and so the next step, as it was.
+# - Second body: the step, from `m`, `v` (amsgrad may have replaced `v` in between), `t`,
+#   `lr`, `beta1`, `beta2`, `eps` and `xp` (the arrays' namespace, for `xp.sqrt`), all set
+#   above; change `p.data` in place (`-=`).
+#
+# Python numbers keep float32 arrays float32. It uses no other exercise:
+# `python -m minigen exercises check 9 --workspace ws`.
+
+# %% [markdown]
+# ### Exercise 10: one GAN training step: D, then G
+#
+# The body of `train_gan`'s loop, in `ws/minigen/train/gan.py`: section 4's step, in the
+# loop's names. Above it, `real` is the batch and `n` its size, `dev` the device (pass
+# `device=dev` to `minigen.randn`), `G`, `D`, `opt_g`, `opt_d` the networks and their Adams,
+# `d_steps` the count of $D$ steps so far; `k`, `saturating`, `real_label` and
+# `generator_ema` are `train_gan`'s arguments. After it, `run.log_batch(numbers)` records
+# your dict `numbers`.
+#
+# - $D$'s step as in `train_step` (with `real_label`), calling `run.check_finite(numbers)`
+#   before `opt_d.step()`, so that a NaN stops training before a weight moves; then add 1 to
+#   `d_steps`.
+# - $G$'s step only when `d_steps % k == 0`, on fresh noise, with
+#   `generator_loss(..., saturating)`: put `g_loss` in `numbers`, and call
+#   `run.check_finite(numbers)` again before `opt_g.step()`. Then, if `generator_ema` is not
+#   `None`, `generator_ema.update_parameters(G)`.
+#
+# Draw the noise as section 4 does, one `randn` for each step: the check runs your loop and
+# the algorithm written out from the same seed, and compares every number and weight. It
+# also counts gradients: none may reach $G$ from $D$'s loss (`detach`), nor $D$'s weights
+# from $G$'s (`requires_grad_`). It uses exercises 1, 4, 5, 8 and 9: write them first.
+# `python -m minigen exercises check 10 --workspace ws`.
 
 # %% [markdown]
 # ## 5. Training and the figures

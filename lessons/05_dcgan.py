@@ -14,6 +14,8 @@
 #
 # Run it: `python lessons/05_dcgan.py` (a few minutes on a laptop CPU; `--only-default`
 # trains one variant instead of three), `--quick` for a smoke run.
+#
+# Exercise 11 (after section 4) has you write batch normalisation's backward pass.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -182,6 +184,30 @@ def one_step(seed: int, device: str, quick: bool, real_label: float) -> dict[str
     minigen.manual_seed(seed)  # where train_gan(seed=seed) starts drawing noise
     return train_step(G, D, real, opt_g, opt_d, real_label)
 
+
+# %% [markdown]
+# ### Exercise 11: batch norm, backward
+#
+# `BatchNorm.backward` in `ws/minigen/ops/normalization.py`. For each channel (axis 1), over
+# its $M$ values (every other axis): $\hat x = (x - \mu)/\sigma$,
+# $\sigma = \sqrt{\mathrm{var} + \epsilon}$, and $y = w \hat x + b$. `forward` saved
+# `(centred, inv_std, scale)`: $x - \mu$ (x's shape), then $1/\sigma$ and $w/\sigma$ (each
+# (C,); `scale` is $1/\sigma$ without a weight); and set `ctx.training`, `ctx.axes` (every
+# axis but 1) and `ctx.count` ($M$). With $g$ the incoming gradient, sums over those axes:
+#
+# - $\partial L/\partial b = \sum g$ and $\partial L/\partial w = \sum g \hat x$;
+# - in eval mode $\mu$ and $\sigma$ are the running averages, constants:
+#   $\partial L/\partial x = g\, w/\sigma$;
+# - in training they are the batch's, functions of every $x$ of the channel
+#   ($\partial\mu/\partial x_i = 1/M$, $\partial\sigma/\partial x_i = \hat x_i/M$), which
+#   adds two terms: $\partial L/\partial x = \frac{w}{\sigma}\big(g - \frac1M \sum g
+#   - \hat x\, \frac1M \sum g \hat x\big)$.
+#
+# Return `(grad_x, grad_w, grad_b)`, `None` where `ctx.needs_input_grad` says so. NumPy lines a
+# (C,) vector up with the *last* axis, not axis 1: `_per_channel(v, ndim)` shapes it
+# (1, C, 1, ...). `backend.sum_of_products(a, b, axes)` is $\sum ab$ in one pass. It uses no
+# other exercise: `python -m minigen exercises check 11 --workspace ws` (a workspace: lesson
+# 01, Exercise 1).
 
 # %% [markdown]
 # ## 5. What to look at

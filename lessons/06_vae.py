@@ -15,6 +15,8 @@
 #
 # Run it: `python lessons/06_vae.py` (about a minute on a laptop CPU), `--quick` for a smoke
 # run, `--out DIR` for the figures.
+#
+# Exercise 12 (after section 3) has you write the reparameterisation and the KL term.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -129,6 +131,31 @@ def loss_checks(seed: int) -> dict[str, float]:
             "kl_monte_carlo": monte_carlo, "kl_as_printed": report_slip,
             "kl_minigen": F.gaussian_kl(minigen.tensor([mu]), minigen.tensor([logvar])).item()}
 
+
+# %% [markdown]
+# ### Exercise 12: reparameterisation and the Gaussian KL
+#
+# Three bodies:
+#
+# - `reparameterize(mu, logvar)` in `ws/minigen/functional.py`: section 2's
+#   $z = \mu + \sigma \odot \varepsilon$, $\sigma = e^{\frac12 \log\sigma^2}$. `mu`, `logvar`
+#   and $z$ are tensors: build $z$ with tensor operations (`+`, `*`, `.exp()`), and the
+#   engine gives $\mu$ and $\log\sigma^2$ their gradients. Draw $\varepsilon$ once, first, as
+#   `randn(*mu.shape, dtype=mu.dtype, device=mu.device)` (the check redraws it from the seed).
+# - `GaussianKL.forward(ctx, mu, logvar, reduction)` in `ws/minigen/ops/losses.py`, on
+#   arrays: section 3's KL of each row (a sum over the last axis), then return
+#   `reduce_loss(ctx, rows, reduction)`. One of `mu`, `logvar` may be a single (d,) row
+#   shared by all; keep their broadcast shape as an attribute of `ctx` for the backward.
+#   `xp.expm1(logvar)` is $\sigma^2 - 1$, exact near the prior.
+# - `GaussianKL.backward`: $\partial \mathrm{KL}/\partial \mu_j = \mu_j$ and
+#   $\partial \mathrm{KL}/\partial \log\sigma_j^2 = \frac12(\sigma_j^2 - 1)$, times the
+#   row's incoming gradient, `per_element_grad(ctx, grad_out)` (with `reduction="none"`, one
+#   per row: add an axis, `g[..., None]`). Give each the full broadcast shape
+#   (`xp.broadcast_to`), so that a shared row gets the sum over all rows from the engine;
+#   return `(grad_mu, grad_logvar, None)`.
+#
+# It uses exercises 1, 2 and 4 (`reparameterize` runs on the engine, `*` and exp):
+# `python -m minigen exercises check 12 --workspace ws` (a workspace: lesson 01, Exercise 1).
 
 # %% [markdown]
 # An untrained decoder whose last layer is zero predicts $p = \frac12$ for every pixel, so

@@ -14,6 +14,8 @@
 # a slanted 1" becomes a correlated ellipse instead of an axis-aligned one.
 #
 # Run it: `python lessons/07_full_covariance.py` (a minute or two), `--quick` for a smoke run.
+#
+# Exercise 13 (after section 2) has you write $L$, $z$ and the two log-densities of the ELBO.
 
 # %%
 # Setup. In Colab this installs minigen first (from where: see the README, "Lessons"); elsewhere
@@ -122,6 +124,29 @@ def reduces_to_diagonal(seed: int) -> float:
                   - sigma.log()).sum(dim=-1)
     return max((a.z - b.z).abs().max().item(), (log_qz - diag_log_q).abs().max().item())
 
+
+# %% [markdown]
+# ### Exercise 13: the full-covariance ELBO (Figure 11)
+#
+# Two bodies, both on tensors (the engine differentiates them):
+#
+# - in `VAE.forward`, `ws/minigen/models/vae.py`: set `L` and `z` by the formulas at the top
+#   of this lesson. `L_prime` is (N, d, d); `sigma`, `eps` and `mu` are (N, d);
+#   `strictly_lower_mask(d, mu)` and `identity(d, mu)` are (d, d) tensors of ones strictly
+#   below the diagonal and on it. $\mathrm{diag}(\sigma)_{ij} = \sigma_i \delta_{ij}$: give
+#   $\sigma$ a last axis (`.unsqueeze(-1)`) and let it broadcast against the identity. Then
+#   $z_i = \sum_j L_{ij} \varepsilon_j + \mu_i$: a product broadcast over a new axis of
+#   $\varepsilon$ and summed over $j$, or a batched matmul.
+# - `full_covariance_terms(out)` in `ws/minigen/models/losses.py`: from `out.eps`, `out.z`
+#   and `out.logvar`, each (N, d), return `(log_qz, log_pz)`, each (N,): section 1's
+#   $\log q(z|x)$, with $\log\sigma_i = \frac12 \log\sigma_i^2$ outside the $\frac12(\ldots)$
+#   (not the report's slip), and $\log p(z) = -\sum_i \frac12(z_i^2 + \log 2\pi)$; sum over
+#   the last axis (`.sum(dim=-1)`).
+#
+# The check compares with NumPy's `slogdet`, as section 1 does, and checks the gradients that
+# reach the encoder's heads: of $L'$, only the entries below the diagonal may get one. It uses
+# exercises 1 to 5: write them first. `python -m minigen exercises check 13 --workspace ws`
+# (a workspace: lesson 01, Exercise 1).
 
 # %% [markdown]
 # ## 3. Training both posteriors

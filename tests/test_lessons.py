@@ -33,7 +33,7 @@ def run_lesson(stem_prefix: str, out: Path, *extra: str):
 @pytest.mark.parametrize("device", ["cpu", "strict"])
 def test_lesson00_read_the_engine(tmp_path: Path, device: str) -> None:
     result = run_lesson("00", tmp_path, "--device", device)
-    assert sum(lines for _, lines in result["reading_path"]) <= 1400
+    assert sum(lines for _, lines in result["reading_path"]) <= 1425  # core_size.READING_BUDGET
     assert result["graph"]["order"] == ["Sum", "Tanh", "MatMul", "leaf", "leaf"]
     assert result["graph"]["by_hand"] == result["graph"]["engine"]
     assert result["tensor"]["y.grad_fn"] == "Add" and result["tensor"]["parent"] == "Mul"

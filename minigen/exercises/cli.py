@@ -104,7 +104,11 @@ def _start(folder: Path, force: bool) -> int:
              (delete the raise line).
           2. python -m minigen exercises check 1 --workspace {shlex.quote(where)}
           3. python -m minigen exercises list --workspace {shlex.quote(where)}   (where you
-             stand; every exercise, its lesson and its files)"""))
+             stand; every exercise, its lesson and its files)
+
+        check grades each exercise on its own. A lesson run on your code needs every
+        exercise it reaches (lesson 01: 1 to 5); until then it stops at the first blank
+        body, whose error names the exercise."""))
     return 0
 
 

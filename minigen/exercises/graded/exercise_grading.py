@@ -138,12 +138,17 @@ def check_close(what: str, got: Any, want: np.ndarray, rtol: float = 1e-9,
                          f"(NumPy reference); {int(bad.sum())} of {bad.size} elements off")
 
 
-def at(names: list[str], args: tuple) -> str:
-    """', at a = [1.5 -2.], b = 0.5' for small inputs (the example a student can redo)."""
+def at(names: list[str], args: tuple, kwargs: dict | None = None) -> str:
+    """', at a = [1.5, -2.], b = 0.5; training=False' for small inputs (the example a student
+    can redo, on one line), and the options that are not arrays."""
     shown = [f"{name} = {np.array2string(np.asarray(a), precision=4, separator=', ')}"
              for name, a in zip(names, args) if isinstance(a, (np.ndarray, float, int))]
     small = all(np.size(a) <= 6 for a in args if isinstance(a, np.ndarray))
-    return f", at {', '.join(shown)}" if shown and small else ""
+    text = f", at {', '.join(shown)}" if shown and small else ""
+    options = [f"{k}={v!r}" for k, v in (kwargs or {}).items()
+               if isinstance(v, (bool, int, float, str, tuple)) or v is None]
+    text += f"; {', '.join(options)}" if options else ""
+    return " ".join(text.split())  # (a matrix's rows on one line)
 
 
 def _run(fn: type, args: tuple, kwargs: dict, needs: tuple[bool, ...]) -> tuple[Context, Any]:
@@ -246,7 +251,7 @@ def check_backward(fn: type, args: tuple, kwargs: dict | None = None, *,
                 f"{fn.__name__}.backward, the gradient of {names[i]} (shape {x.shape}): worst "
                 f"element {k}: analytic {analytic[k]:.8g}, numerical {numeric[k]:.8g}; "
                 f"{int((error > 0).sum())} of {error.size} elements out of tolerance"
-                + at(names, args))
+                + at(names, args, kwargs))
 
 
 def check_float32(fn: type, args: tuple, kwargs: dict | None = None) -> None:
