@@ -10,6 +10,7 @@ line does. The markers, the catalog and the lessons are checked to agree.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,280 +24,64 @@ from minigen.exercises.catalog import EXERCISES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (exercise, region, a wrong body, words the first failure must contain). Each is a mistake a
-# student makes; the words show that check's message leads to it.
+# Mistakes a student makes, each planted as one edit of the reference: (exercise, region, the
+# reference's text, what the student wrote instead, words the first failure must contain, so
+# that check's message leads to the mistake). Two for each exercise.
 WRONG = [
-    (1, "backward()", "grads[id(parent)] = g", "the SUM of their gradients"),
-    (2, "Mul.backward", """
-        a, b = ctx.saved_arrays
-        grad_a = grad_out * a if ctx.needs_input_grad[0] else None  # (a, not b)
-        grad_b = grad_out * b if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
-        """, "analytic"),
-    (3, "_unbroadcast", """
-        xp = backend.namespace(grad)
-        extra = grad.ndim - len(shape)
-        if extra > 0:
-            grad = xp.mean(grad, axis=tuple(range(extra)))  # (a mean: the copies add up)
-        ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        if ones:
-            grad = xp.sum(grad, axis=ones, keepdims=True)
-        return grad
-        """, "_unbroadcast of a gradient"),
-    (4, "Sigmoid.backward", """
-        (out,) = ctx.saved_arrays
-        return grad_out * out  # (s (1 - s) forgotten)
-        """, "analytic"),
-    (5, "Linear.backward", """
-        x, weight = ctx.saved_arrays
-        xp = backend.namespace(x)
-        rows = math.prod(grad_out.shape[:-1])
-        g = xp.reshape(grad_out, (rows, grad_out.shape[-1]))
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = xp.matmul(grad_out, weight)
-        if ctx.needs_input_grad[1]:
-            grad_w = xp.matmul(xp.matrix_transpose(g), xp.reshape(x, (rows, x.shape[-1])))
-        if ctx.needs_input_grad[2]:
-            grad_b = xp.mean(g, axis=0)  # (the bias is added to every row: a sum)
-        return grad_x, grad_w, grad_b
-        """, "the gradient of bias"),
-    (6, "Conv2d.backward", """
-        xpad, weight = ctx.saved_arrays
-        xp = backend.namespace(grad_out)
-        w2 = xp.reshape(weight, (weight.shape[0], -1))
-        g = _columns(grad_out)
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:  # (the padding is not cut off again)
-            cols = xp.matmul(xp.matrix_transpose(w2), g)
-            grad_x = _batch_first(col2im(cols, xpad.shape, *ctx.geometry))
-        if ctx.needs_input_grad[1]:
-            cols = im2col(xpad, *ctx.geometry)
-            grad_w = xp.reshape(xp.matmul(g, xp.matrix_transpose(cols)), weight.shape)
-        if ctx.needs_input_grad[2]:
-            grad_b = xp.sum(g, axis=1)
-        return grad_x, grad_w, grad_b
-        """, "shape"),
-    (7, "ConvTranspose2d.forward", """
-        xp = backend.namespace(x)
-        n, c_out, kernel = x.shape[0], weight.shape[1], tuple(weight.shape[2:])
-        grid = tuple(x.shape[2:])
-        size = geometry.conv_transpose2d_output_size(grid, kernel, stride, padding,
-                                                     output_padding, dilation)
-        x2 = _columns(x)
-        cols = xp.matmul(xp.matrix_transpose(xp.reshape(weight, (x.shape[1], -1))), x2)
-        padded = (c_out, size[0] + 2 * padding[0], size[1] + 2 * padding[1], n)
-        ypad = col2im(cols, padded, kernel, stride, dilation, grid)
-        ctx.save_for_backward(x2, weight)  # (the bias is never added)
-        ctx.geometry = (kernel, stride, dilation, grid)
-        ctx.padding = padding
-        return _batch_first(ypad, padding)
-        """, "ConvTranspose2d.forward"),
-    (8, "BinaryCrossEntropyWithLogits.forward", """
-        s = 1.0 / (1.0 + xp.exp(-logits))  # (the textbook formula: log(0) for large |x|)
-        loss = -(target * xp.log(s) + (1.0 - target) * xp.log(1.0 - s))
-        """, "log(sigmoid(x))"),
-    (9, "the step", """
-        denom = xp.sqrt(v)
-        denom += eps
-        step = m * lr  # (no bias correction)
-        step /= denom
-        p.data -= step
-        """, "after step 1"),
-    (10, "one training step", """
-        z = minigen.randn(n, G.latent_dim, device=dev)
-        real_logits, fake_logits = D(real), D(G(z).detach())
-        d_loss = discriminator_loss(real_logits, fake_logits, real_label)
-        numbers = {"d_loss": d_loss.item(),
-                   "d_x": F.sigmoid(real_logits).mean().item(),
-                   "d_g_z": F.sigmoid(fake_logits).mean().item()}
-        run.check_finite(numbers)
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        d_steps += 1
-        if d_steps % k == 0:  # (G trained on D's fake logits of the old noise: no fresh z)
-            D.requires_grad_(False)
-            g_loss = generator_loss(D(G(z)), not saturating)
-            D.requires_grad_(True)
-            numbers["g_loss"] = g_loss.item()
-            run.check_finite(numbers)
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
-            if generator_ema is not None:
-                generator_ema.update_parameters(G)
-        """, "batch by batch"),
-    (11, "BatchNorm.backward", """
-        centred, inv_std, scale = ctx.saved_arrays
-        xp, ndim, m = backend.namespace(grad_out), grad_out.ndim, ctx.count
-        need_x, need_w, need_b = ctx.needs_input_grad
-        grad_b = xp.sum(grad_out, axis=ctx.axes)
-        grad_w = backend.sum_of_products(grad_out, centred, ctx.axes) * inv_std
-        grad_x = None
-        if need_x:  # (as if mean and var were constants, in training too)
-            grad_x = grad_out * _per_channel(scale, ndim)
-        return grad_x, grad_w if need_w else None, grad_b if need_b else None
-        """, "analytic"),
-    (12, "GaussianKL.backward", """
-        mu, var_minus_1 = ctx.saved_arrays
-        g = per_element_grad(ctx, grad_out)
-        if ctx.reduction == "none":
-            g = g[..., None]
-        xp = backend.namespace(mu)
-        grad_mu = grad_logvar = None
-        if ctx.needs_input_grad[0]:
-            grad_mu = xp.broadcast_to(g * mu, ctx.full_shape)
-        if ctx.needs_input_grad[1]:  # (the 1/2 forgotten)
-            grad_logvar = xp.broadcast_to(g * var_minus_1, ctx.full_shape)
-        return grad_mu, grad_logvar, None
-        """, "analytic"),
-    (13, "full_covariance_terms", """
-        half_log_2pi = 0.5 * math.log(2 * math.pi)
-        log_sigma = out.logvar * 0.5
-        # (Figure 11's slip: log sigma inside the 1/2)
-        log_qz = -(0.5 * (out.eps * out.eps + log_sigma) + half_log_2pi).sum(dim=-1)
-        log_pz = -(out.z * out.z * 0.5 + half_log_2pi).sum(dim=-1)
-        return log_qz, log_pz
-        """, "log q(z|x)"),
-    # a second mistake for each, where a grader could miss it
-    (1, "_topological_order", """
-        order, visited, stack = [], set(), [(root, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
-            elif id(node) not in visited:
-                visited.add(id(node))
-                stack.append((node, True))
-                parents = () if isinstance(node, Tensor) else node.parents
-                stack.extend((p, False) for p in parents if p is not None)
-        return order  # (inputs first: the output's gradient must go first)
-        """, "must start with the root"),
-    (2, "Div.backward", """
-        a, b = ctx.saved_arrays
-        grad_a = grad_out / b if ctx.needs_input_grad[0] else None
-        grad_b = grad_out * a / (b * b) if ctx.needs_input_grad[1] else None  # (sign)
-        return grad_a, grad_b
-        """, "analytic"),
-    (3, "_unbroadcast", """
-        xp = backend.namespace(grad)
-        extra = grad.ndim - len(shape)
-        if extra > 0:
-            grad = xp.sum(grad, axis=tuple(range(extra)))
-        ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        if ones:
-            grad = xp.sum(grad, axis=ones)  # (keepdims forgotten: an axis of 1 is lost)
-        return grad
-        """, "_unbroadcast of a gradient"),
-    (4, "Log.backward", """
-        (a,) = ctx.saved_arrays
-        return grad_out * a  # (1/x, not x)
-        """, "analytic"),
-    (5, "MatMul.backward", """
-        a, b = ctx.saved_arrays
-        xp = backend.namespace(a)
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-        g = xp.reshape(grad_out, batch + (a2.shape[-2], b2.shape[-1]))
-        grad_a = grad_b = None
-        if ctx.needs_input_grad[0]:  # (B, not B^T; squares pass)
-            grad_a = _as_operand(xp.matmul(g, b2), a)
-        if ctx.needs_input_grad[1]:
-            grad_b = _as_operand(xp.matmul(xp.matrix_transpose(a2), g), b)
-        return grad_a, grad_b
-        """, "matmul"),
-    (6, "Conv2d.backward", """
-        xpad, weight = ctx.saved_arrays
-        xp = backend.namespace(grad_out)
-        w2 = xp.reshape(weight, (weight.shape[0], -1))
-        g = _columns(grad_out)
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            cols = xp.matmul(xp.matrix_transpose(w2), g)
-            grad_x = _batch_first(col2im(cols, xpad.shape, *ctx.geometry), ctx.padding)
-        if ctx.needs_input_grad[1]:
-            cols = im2col(xpad, *ctx.geometry)
-            grad_w = xp.reshape(xp.matmul(g, xp.matrix_transpose(cols)), weight.shape)
-        if ctx.needs_input_grad[2]:
-            grad_b = xp.mean(g, axis=1)  # (a mean over pixels and images, not a sum)
-        return grad_x, grad_w, grad_b
-        """, "the gradient of bias"),
-    (7, "ConvTranspose2d.backward", """
-        x2, weight = ctx.saved_arrays
-        xp = backend.namespace(grad_out)
-        w2 = xp.reshape(weight, (weight.shape[0], -1))
-        cols = im2col(_padded_batch_last(grad_out, ctx.padding), *ctx.geometry)
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = _image(xp.matmul(w2, cols), grad_out.shape[0], ctx.geometry[3])
-        if ctx.needs_input_grad[1]:
-            grad_w = xp.reshape(xp.matmul(x2, xp.matrix_transpose(cols)), weight.shape)
-        if ctx.needs_input_grad[2]:
-            grad_b = xp.sum(grad_out[0], axis=(1, 2))  # (the first image only)
-        return grad_x, grad_w, grad_b
-        """, "the gradient of bias"),
-    (8, "BinaryCrossEntropyWithLogits.backward", """
-        grad_x = g * (target - stable_sigmoid(logits, e)) if need_x else None  # (sign)
-        grad_y = loss_shaped(ctx, g * -logits) if need_y else None
-        return grad_x, grad_y, None
-        """, "analytic"),
-    (9, "the moments m and v", """
-        m *= beta1
-        m += (1.0 - beta1) * grad
-        v *= beta2
-        v += (1.0 - beta2) * grad  # (g, not g^2)
-        """, "after step 1"),
-    (10, "one training step", """
-        z = minigen.randn(n, G.latent_dim, device=dev)
-        real_logits, fake_logits = D(real), D(G(z).detach())
-        d_loss = discriminator_loss(real_logits, fake_logits, real_label)
-        numbers = {"d_loss": d_loss.item(),
-                   "d_x": F.sigmoid(real_logits).mean().item(),
-                   "d_g_z": F.sigmoid(fake_logits).mean().item()}
-        run.check_finite(numbers)
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        d_steps += 1
-        z = minigen.randn(n, G.latent_dim, device=dev)  # (G updated after every D step:
-        D.requires_grad_(False)                         #  k ignored)
-        g_loss = generator_loss(D(G(z)), saturating)
-        D.requires_grad_(True)
-        numbers["g_loss"] = g_loss.item()
-        run.check_finite(numbers)
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        if generator_ema is not None:
-            generator_ema.update_parameters(G)
-        """, "k=2"),
-    (11, "BatchNorm.backward", """
-        centred, inv_std, scale = ctx.saved_arrays
-        xp, ndim, m = backend.namespace(grad_out), grad_out.ndim, ctx.count
-        need_x, need_w, need_b = ctx.needs_input_grad
-        grad_x = grad_w = grad_b = None
-        if need_b or (need_x and ctx.training):
-            grad_b = xp.sum(grad_out, axis=ctx.axes)
-        if need_w or (need_x and ctx.training):  # (x - mean, not x_hat: inv_std forgotten)
-            grad_w = backend.sum_of_products(grad_out, centred, ctx.axes)
-        if need_x:
-            grad_x = grad_out * _per_channel(scale, ndim)
-            if ctx.training:
-                grad_x -= centred * _per_channel(scale * inv_std * grad_w * inv_std / m, ndim)
-                grad_x -= _per_channel(scale * grad_b / m, ndim)
-        return grad_x, grad_w if need_w else None, grad_b if need_b else None
-        """, "BatchNorm.backward, the gradient of weight"),
-    (12, "reparameterize", """
-        eps = randn(*mu.shape, dtype=mu.dtype, device=mu.device)
-        return mu + logvar.exp() * eps  # (the variance, not the standard deviation)
-        """, "logvar's gradient"),
-    (13, "L = L_mask * L' + diag(sigma)", """
-        L = L_prime + sigma.unsqueeze(-1) * identity(d, mu)  # (the mask forgotten)
-        z = (L * eps.unsqueeze(1)).sum(dim=-1) + mu
-        """, "strictly below the diagonal"),
+    (1, "backward()", " if id(parent) not in grads else grads[id(parent)] + g", "",
+     "the SUM of their gradients"),  # the last gradient to arrive, not their sum
+    (1, "_topological_order", "return order[::-1]", "return order", "must start with the root"),
+    (2, "Mul.backward", "grad_out * b if", "grad_out * a if", "analytic"),
+    (2, "Div.backward", "-grad_out * a / (b * b)", "grad_out * a / (b * b)", "analytic"),
+    (3, "_unbroadcast", "grad = xp.sum(grad, axis=tuple(range(extra)))",
+     "grad = xp.mean(grad, axis=tuple(range(extra)))", "_unbroadcast of a gradient"),
+    (3, "_unbroadcast", "axis=ones, keepdims=True", "axis=ones", "keepdims"),
+    (4, "Sigmoid.backward", "out * (1.0 - out)", "out", "analytic"),
+    (4, "Log.backward", "grad_out / a", "grad_out * a", "analytic"),
+    (5, "Linear.backward", "grad_b = xp.sum(g, axis=0)", "grad_b = xp.mean(g, axis=0)",
+     "the gradient of bias"),
+    (5, "MatMul.backward", "xp.matmul(g, xp.matrix_transpose(b2))", "xp.matmul(g, b2)", "matmul"),
+    (6, "Conv2d.backward", "_batch_first(col2im(cols, xpad.shape, *ctx.geometry), ctx.padding)",
+     "_batch_first(col2im(cols, xpad.shape, *ctx.geometry))", "shape"),
+    (6, "Conv2d.backward", "grad_b = xp.sum(g, axis=1)", "grad_b = xp.mean(g, axis=1)",
+     "the gradient of bias"),
+    (7, "ConvTranspose2d.forward", "ypad += xp.reshape(bias, (c_out, 1, 1, 1))", "pass",
+     "ConvTranspose2d.forward"),
+    (7, "ConvTranspose2d.backward", "xp.sum(grad_out, axis=(0, 2, 3))",
+     "xp.sum(grad_out[0], axis=(1, 2))", "the gradient of bias"),
+    (8, "BinaryCrossEntropyWithLogits.forward",
+     "loss = xp.maximum(logits, 0.0) - logits * target + backend.log1p_unit(e)",
+     "loss = -(target * xp.log(1.0 / (1.0 + xp.exp(-logits)))\n"
+     "         + (1.0 - target) * xp.log(1.0 - 1.0 / (1.0 + xp.exp(-logits))))",
+     "log(sigmoid(x))"),
+    (8, "BinaryCrossEntropyWithLogits.backward", "(stable_sigmoid(logits, e) - target)",
+     "(target - stable_sigmoid(logits, e))", "analytic"),
+    (9, "the step", "denom /= math.sqrt(1.0 - beta2**t)", "pass", "after step 1"),
+    (9, "the moments m and v", "(1.0 - beta2) * grad * grad", "(1.0 - beta2) * grad",
+     "after step 1"),
+    (10, "one training step", "    z = minigen.randn(n, G.latent_dim, device=dev)\n",
+     "", "batch by batch"),  # G's step on D's noise: no fresh z
+    (10, "one training step", "if d_steps % k == 0:", "if True:", "k=2"),
+    (11, "BatchNorm.backward", "grad_x -= _per_channel(scale * grad_b / m, ndim)", "pass",
+     "analytic"),
+    (11, "BatchNorm.backward", "centred, ctx.axes) * inv_std", "centred, ctx.axes)",
+     "BatchNorm.backward, the gradient of"),  # sum g (x - mean), not sum g x_hat
+    (12, "GaussianKL.backward", "g * (var_minus_1 * 0.5)", "g * var_minus_1", "analytic"),
+    (12, "reparameterize", "(logvar * 0.5).exp()", "logvar.exp()", "logvar's gradient"),
+    (13, "full_covariance_terms", "out.eps * out.eps * 0.5 + half_log_2pi + log_sigma",
+     "0.5 * (out.eps * out.eps + log_sigma) + half_log_2pi", "log q(z|x)"),  # Figure 11's slip
+    (13, "L = L_mask * L' + diag(sigma)", "L_prime * strictly_lower_mask(d, mu)", "L_prime",
+     "strictly below the diagonal"),
 ]
+
+
+def planted(number: int, name: str, reference: str, mistake: str) -> str:
+    """The region's reference body (dedented) with the one edit made."""
+    (region,) = [r for r in ws.library_regions() if (r.number, r.name) == (number, name)]
+    body = textwrap.dedent(region.body)
+    assert body.count(reference) == 1, f"{name}: the reference changed; update the mistake"
+    return body.replace(reference, mistake)
+
 
 # Correct, but not the reference's way: the graded tests must pass them too.
 ALTERNATIVE = {
@@ -369,7 +154,7 @@ def test_markers_catalog_and_lessons_agree():
         assert f"Exercise {n}:" in lesson, f"{exercise.lesson} never introduces exercise {n}"
         assert all(u < n for u in exercise.uses)
     assert {case[0] for case in WRONG} == set(EXERCISES)
-    for n, name, *_rest in WRONG + [(n, name) for n, (name, _) in ALTERNATIVE.items()]:
+    for n, name in [case[:2] for case in WRONG] + [(n, c[0]) for n, c in ALTERNATIVE.items()]:
         assert name in [r.name for r in regions[n]], (n, name)
 
 
@@ -395,9 +180,10 @@ def test_the_blank_fails_with_its_message(tmp_path, number):
     assert f"see {EXERCISES[number].lesson}, Exercise {number}" in result.detail
 
 
-@pytest.mark.parametrize("number, name, body, words", WRONG,
-                         ids=[f"{case[0]}-{case[1]}" for case in WRONG])
-def test_a_wrong_solution_fails(tmp_path, number, name, body, words):
+@pytest.mark.parametrize("number, name, reference, mistake, words", WRONG,
+                         ids=[f"{case[0]}-{case[1]}-{i}" for i, case in enumerate(WRONG)])
+def test_a_wrong_solution_fails(tmp_path, number, name, reference, mistake, words):
+    body = planted(number, name, reference, mistake)
     result = grade(tmp_path, number, blank=set(), bodies={(number, name): body})
     assert not result.passed, f"exercise {number}: the planted mistake in {name} passed"
     assert result.kind in ("failed", "error"), (result.kind, result.summary)

@@ -22,8 +22,13 @@ def test_sums_to_the_input_shape(shapes, data):
         else grad
     ones = tuple(k for k, n in enumerate(shape) if n == 1 and want.shape[k] != 1)
     want = want.sum(axis=ones, keepdims=True) if ones else want
-    got = _unbroadcast(grad, shape, "Mul")
-    check_close(f"_unbroadcast of a gradient {out_shape} to {shape}", got, want)
+    what = f"_unbroadcast of a gradient {out_shape} to {shape}"
+    try:
+        got = _unbroadcast(grad, shape, "Mul")
+    except ShapeError as error:  # (the student's own check, on the student's wrong sums)
+        raise GradeError(f"{what} raised ShapeError, but this gradient does sum to {shape}: "
+                         f"look at the axes summed and keepdims ({error})") from None
+    check_close(what, got, want)
 
 
 def test_keeps_the_dtype():
