@@ -6,7 +6,9 @@ as the last one (and as CI), so a mutant is caught in every run or in none, neve
 * ``dev`` (the default) and ``ci`` (loaded when ``CI`` is set): 25 examples, derandomized;
 * ``random``: 25 fresh examples each run, to look for new failures (keep what it finds with
   ``@example``);
-* ``thorough``: ten times the examples, fresh each run, before a release (minutes).
+* ``thorough``: ten times the examples, fresh each run, before a release (minutes);
+* ``mutation``: ``dev``'s examples without shrinking a failure (benchmarks/mutation.py: a
+  killed mutant is told by its first failing example, and shrinking it would only cost time).
 
 Pick one with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 BASE_EXAMPLES = 25  # the examples of the everyday profiles; others scale examples() by theirs
 
@@ -25,6 +27,8 @@ settings.register_profile("ci", max_examples=BASE_EXAMPLES, derandomize=True, pr
                           **_COMMON)
 settings.register_profile("dev", max_examples=BASE_EXAMPLES, derandomize=True, **_COMMON)
 settings.register_profile("random", max_examples=BASE_EXAMPLES, derandomize=False, **_COMMON)
+settings.register_profile("mutation", max_examples=BASE_EXAMPLES, derandomize=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
 settings.register_profile("thorough", max_examples=10 * BASE_EXAMPLES, derandomize=False,
                           **_COMMON)
 
