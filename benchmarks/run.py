@@ -110,9 +110,9 @@ def minigen_step(model: str, batch: int, tiny: bool = False,
     """
     minigen.manual_seed(0)
     rng = np.random.default_rng(0)
-    if model == "vae":
-        net = VAE(latent_dim=2)
-        if tiny:  # the same layers, 2 wide: 784 -> 2 -> 2 -> (2, 2) -> 2 -> 2 -> 784
+    if model in ("vae", "vae400"):
+        net = VAE(latent_dim=2) if model == "vae" else VAE400()
+        if tiny and model == "vae":  # the same layers, 2 wide: 784 -> 2 -> 2 -> (2, 2) -> ...
             net.fc1, net.fc2, net.fc31, net.fc32 = (nn.Linear(784, 2), nn.Linear(2, 2),
                                                     nn.Linear(2, 2), nn.Linear(2, 2))
             net.fc4, net.fc5, net.fc6 = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 784)
@@ -127,18 +127,6 @@ def minigen_step(model: str, batch: int, tiny: bool = False,
             opt.step()
 
         return step
-    if model == "vae400":
-        net = VAE400().to(device)
-        opt = optim.Adam(net.parameters(), lr=1e-3)
-        x = minigen.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), device=device)
-
-        def vae400_step() -> None:
-            opt.zero_grad()
-            loss, _, _ = vae_loss(net(x), x)
-            loss.backward()
-            opt.step()
-
-        return vae400_step
     side, z_shape = (64, (batch, 100, 1, 1)) if model == "dcgan64" else (28, (batch, 100))
     if model == "gan":
         g, d = ((gan.Generator(hidden=(2, 2, 2)), gan.Discriminator(hidden=(2, 2))) if tiny
